@@ -1,0 +1,83 @@
+/*
+ * The backend seam: the only way mm/ changes a real address space.
+ *
+ * An operation builds a plan, the ordered list of kernel-level changes it needs, and hands
+ * the whole plan to the backend, which runs the steps in order and stops at the first
+ * failure. Each step it ran gets its result (0 or -errno). With ptrace one plan is one batch
+ * of injected syscalls (one stop); the self backend runs the same calls in the calling
+ * process. mm/ never calls ptrace and never maps anything itself.
+ *
+ * Besides plans, a backend answers the questions about the process that only it can: a
+ * file descriptor's object (for file mappings), resource limits, capabilities.
+ */
+#ifndef STARMM_MM_BACKEND_H
+#define STARMM_MM_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct vmo;
+
+/*
+ * A file the program mapped, as the supervisor holds it: its own descriptor of the same open
+ * file description (dup in the self backend, pidfd_getfd under ptrace) and what mmap needs to
+ * know of it. Reference-counted; mm_file_unref closes the descriptor with the last reference.
+ */
+struct mm_file {
+	int refs;
+	int fd;		 /* the supervisor's descriptor */
+	int prog_fd;	 /* the program's descriptor number, for the backend's map step */
+	int oflags;	 /* O_ACCMODE | O_APPEND of the open file description */
+	mode_t st_mode;	 /* S_IFREG, S_IFDIR, ... */
+	dev_t dev;
+	ino_t ino;
+	bool noexec;	 /* on a noexec mount */
+	bool append;	 /* inode is append-only (chattr +a) */
+	char *path;	 /* for dumps; may be NULL */
+};
+void mm_file_ref(struct mm_file *f);
+void mm_file_unref(struct mm_file *f);
+
+enum plan_op {
+	PLAN_MAP_VMO,  /* MAP_SHARED|MAP_FIXED of vmo at off over [addr, addr + len) */
+	PLAN_MAP_FILE, /* MAP_FIXED of file at off, MAP_SHARED or MAP_PRIVATE per map_flags */
+	PLAN_UNMAP,    /* munmap [addr, addr + len) */
+	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot */
+};
+
+struct plan_step {
+	enum plan_op op;
+	uint64_t addr, len;
+	int prot;
+	int map_flags; /* extra mmap flags: MAP_SHARED/MAP_PRIVATE (files), MAP_LOCKED,
+			  MAP_POPULATE, MAP_NORESERVE, MAP_HUGETLB... MAP_FIXED is implied */
+	struct vmo *vmo;
+	struct mm_file *file;
+	uint64_t off;
+	long result;   /* set by the backend for each step it ran */
+};
+
+struct plan {
+	struct plan_step *steps;
+	size_t n, cap;
+};
+
+struct mm_backend {
+	const char *name;
+	/* Runs the steps in order, stopping at the first failure. Returns how many steps
+	 * succeeded (p->n when all did); every step run has its result set. */
+	size_t (*run)(void *ctx, struct plan *p);
+	/* The file behind the program's descriptor fd: 0 and *out (one reference), or -EBADF. */
+	int (*file_get)(void *ctx, int fd, struct mm_file **out);
+	/* The program's resource limit. */
+	int (*rlimit)(void *ctx, int resource, struct rlimit *out);
+	/* Whether the program has the capability (CAP_IPC_LOCK for locked memory). */
+	bool (*capable)(void *ctx, int cap);
+	/* Whether the CPU and kernel support protection keys (pkey 0 is then allocated). */
+	bool (*pkeys)(void *ctx);
+};
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * mm: one Linux address space, modelled the way the Starnix memory manager models it.
+ *
+ * The model is an ordered table of non-overlapping mappings, each backed by a VMO range
+ * (ANON), a file range (FILE: copy-on-write done by the Linux kernel) or something only the
+ * kernel can make (SPECIAL), plus the program break and the VMAR that places new mappings.
+ * Every operation returns what the Linux syscall returns for the same arguments (a result or
+ * -errno) and drives the real address space through the backend (backend.h).
+ *
+ * How an operation runs (mm/txn.c): validate in Linux's order; prepare everything that can
+ * fail and be undone (VMOs, snapshot copies, VMAR placement); run the plan on the backend in
+ * one go; on failure undo the steps that ran, release what was prepared and return the errno
+ * Linux would give; on success commit the model through the one mutation primitive
+ * (mm/table.c), then do what cannot be undone (shrink VMOs, decommit), which may not fail.
+ *
+ * Invariants (mm_check): mappings never overlap and lie inside the VMAR; every ANON mapping's
+ * VMO range lies within the VMO's size; every VMO's reference count covers the mappings
+ * using it; the VMAR's allocations are exactly the mapped ranges; the accounting counters
+ * (total, data, locked pages) equal what the table says.
+ */
+#ifndef STARMM_MM_H
+#define STARMM_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <bsd/sys/tree.h>
+
+#include "mm/backend.h"
+#include "vmo/vmar.h"
+
+#define MM_PAGE_SIZE 4096ULL
+
+enum mapping_kind {
+	MK_ANON,    /* a VMO range owned by the memory manager */
+	MK_FILE,    /* a file range; private ones are copy-on-write in the kernel */
+	MK_SPECIAL, /* [vdso], [vvar], [vsyscall], SysV shm, devices: modelled, never re-backed */
+};
+
+/* Mapping flags (the Linux VM_* that matter here) */
+#define MF_SHARED 0x001u
+#define MF_GROWSDOWN 0x002u
+#define MF_LOCKED 0x004u
+#define MF_LOCKONFAULT 0x008u
+#define MF_NORESERVE 0x010u
+#define MF_DONTFORK 0x020u
+#define MF_WIPEONFORK 0x040u
+#define MF_STACK 0x080u   /* MAP_STACK (VM_NOHUGEPAGE) */
+#define MF_BRK 0x100u	  /* part of the heap made by brk */
+#define MF_HUGETLB 0x200u
+#define MF_ACCOUNT 0x400u /* private writable: counted as committed memory */
+
+struct mapping {
+	RB_ENTRY(mapping) link;
+	uint64_t start, end;
+	enum mapping_kind kind;
+	struct vmo *vmo;      /* MK_ANON: one reference held per mapping */
+	struct mm_file *file; /* MK_FILE: one reference held per mapping */
+	uint64_t off;	      /* offset in the VMO or file of `start` */
+	int prot;	      /* PROT_READ|PROT_WRITE|PROT_EXEC */
+	int max_prot;	      /* VM_MAY*: what mprotect may grant */
+	unsigned flags;	      /* MF_* */
+	const char *name;     /* SPECIAL kinds: "[vdso]" ...; static storage */
+};
+RB_HEAD(mm_tree, mapping);
+
+enum mm_split {
+	MM_SPLIT_SNAPSHOT, /* the design note: top part becomes a snapshot child */
+	MM_SPLIT_OFFSET,   /* one VMO, top part mapped at its offset, middle decommitted */
+};
+
+struct mm_config {
+	struct vmar_config vmar;
+	const struct mm_backend *be;
+	void *be_ctx;
+	enum mm_split split;
+	/* The program break and data segment, as the kernel set them at exec. start_brk 0:
+	 * brk always fails (returns the current break, 0). */
+	uint64_t start_brk;
+	uint64_t start_data, end_data;
+	/* Pages the process has outside the model (the self backend's own process), counted
+	 * against RLIMIT_AS / RLIMIT_DATA / RLIMIT_MEMLOCK as Linux counts them. */
+	uint64_t ext_total_pages, ext_data_pages, ext_locked_pages;
+};
+
+struct mm_stats {
+	uint64_t ops, plans, steps, rollbacks;
+};
+
+struct mm {
+	struct mm_tree maps;
+	struct vmar vmar;
+	const struct mm_backend *be;
+	void *be_ctx;
+	enum mm_split split;
+	uint64_t start_brk, brk;
+	uint64_t start_data, end_data;
+	uint64_t count;				 /* mappings in the table */
+	uint64_t total_pages, data_pages, locked_pages; /* Linux's total_vm, data_vm, locked_vm */
+	uint64_t ext_total_pages, ext_data_pages, ext_locked_pages;
+	struct mapping *spare;			 /* preallocated nodes for the commit */
+	struct mm_stats stats;
+	bool failed; /* a step after a commit point failed: starmm's own failure */
+};
+
+/* 0, or -errno (bad VMAR configuration). */
+int mm_init(struct mm *mm, const struct mm_config *cfg);
+/* Drops every mapping of the model (no backend call: the address space is gone or not ours). */
+void mm_destroy(struct mm *mm);
+
+/* The memory syscalls, with Linux's arguments and Linux's results. */
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+	     uint64_t off);
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_pkey_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot, int pkey);
+long mm_brk(struct mm *mm, uint64_t brk);
+
+/* The mapping containing addr, or NULL. The first mapping ending above addr: mm_find_after. */
+struct mapping *mm_find(struct mm *mm, uint64_t addr);
+struct mapping *mm_find_after(struct mm *mm, uint64_t addr);
+struct mapping *mm_first(struct mm *mm);
+struct mapping *mm_next(struct mm *mm, struct mapping *m);
+
+/* Every invariant of the model; 0, or -EUCLEAN with the first violation in buf. */
+int mm_check(struct mm *mm, char *buf, size_t buflen);
+
+/* The model in /proc/PID/maps form, with the backing of each line: VMO koid, offset in it,
+ * VMO size, committed bytes, or the file. */
+void mm_dump(struct mm *mm, FILE *out);
+
+/* Kind and flags as text ("anon", "file", "special") for dumps and traces. */
+const char *mapping_kind_name(enum mapping_kind k);
+
+#endif

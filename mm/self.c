@@ -1,0 +1,185 @@
+/*
+ * The self backend (mm/self.h): plans run as plain syscalls in the calling process, confined
+ * to the caller's region. Used by the differential test, the demo and the benchmarks.
+ *
+ * Policy, stated because the self backend shares one process with whatever it is compared
+ * against: MAP_LOCKED is recorded by the model but not passed down (the kernel would charge
+ * the region's locked pages to the same RLIMIT_MEMLOCK as the test's native side); holes are
+ * PROT_NONE placeholders (see self.h), never real holes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fault/inject.h"
+#include "mm/self.h"
+#include "vmo/vmo.h"
+
+static long sys_result(long r)
+{
+	return r == -1 ? -errno : 0;
+}
+
+static long run_step(struct self_backend *sb, const struct plan_step *s)
+{
+	int hole_flags = MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE;
+	int extra = s->map_flags & ~MAP_LOCKED;
+
+	if (s->addr < sb->lo || s->len > sb->hi - sb->lo || s->addr - sb->lo > sb->hi - sb->lo - s->len)
+		return -EFAULT;
+	switch (s->op) {
+	case PLAN_MAP_VMO:
+		return sys_result((long)mmap((void *)s->addr, s->len, s->prot,
+					     MAP_SHARED | MAP_FIXED | extra, vmo_fd(s->vmo),
+					     (off_t)s->off));
+	case PLAN_MAP_FILE:
+		return sys_result((long)mmap((void *)s->addr, s->len, s->prot, MAP_FIXED | extra,
+					     s->file->fd, (off_t)s->off));
+	case PLAN_UNMAP:
+		return sys_result((long)mmap((void *)s->addr, s->len, PROT_NONE, hole_flags,
+					     sb->hole_fd, 0));
+	case PLAN_PROTECT:
+		return sys_result(mprotect((void *)s->addr, s->len, s->prot));
+	}
+	return -EINVAL;
+}
+
+static size_t self_run(void *ctx, struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		long r = fault_hit("backend.step");
+
+		p->steps[i].result = r ? r : run_step(ctx, &p->steps[i]);
+		if (p->steps[i].result)
+			return i;
+	}
+	return p->n;
+}
+
+static int self_file_get(void *ctx, int fd, struct mm_file **out)
+{
+	struct mm_file *f;
+	struct statvfs vfs;
+	struct stat st;
+	char link[64], path[4096];
+	int fl, attr = 0, e;
+	ssize_t n;
+
+	(void)ctx;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH) || fstat(fd, &st) < 0)
+		return -EBADF;
+	e = fault_hit("backend.file");
+	if (e)
+		return e;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (f->fd < 0) {
+		e = -errno;
+		free(f);
+		return e;
+	}
+	f->refs = 1;
+	f->prog_fd = fd;
+	f->oflags = fl & (O_ACCMODE | O_APPEND);
+	f->st_mode = st.st_mode;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	f->append = ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_APPEND_FL);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = 0;
+		f->path = strdup(path);
+	}
+	*out = f;
+	return 0;
+}
+
+static int self_rlimit(void *ctx, int resource, struct rlimit *out)
+{
+	(void)ctx;
+	return getrlimit(resource, out) < 0 ? -errno : 0;
+}
+
+static bool self_capable(void *ctx, int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	(void)ctx;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+static bool self_pkeys(void *ctx)
+{
+	return ((struct self_backend *)ctx)->pkeys;
+}
+
+const struct mm_backend self_backend_ops = {
+	.name = "self",
+	.run = self_run,
+	.file_get = self_file_get,
+	.rlimit = self_rlimit,
+	.capable = self_capable,
+	.pkeys = self_pkeys,
+};
+
+int self_hole(struct self_backend *sb, uint64_t addr, uint64_t len)
+{
+	struct plan_step s = { .op = PLAN_UNMAP, .addr = addr, .len = len };
+
+	return (int)run_step(sb, &s);
+}
+
+int self_region_reserve(struct self_backend *sb, uint64_t size, uint64_t align)
+{
+	uint64_t a = align > VMO_PAGE_SIZE ? align : VMO_PAGE_SIZE;
+	void *p;
+	int e;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->hole_fd = memfd_create(SELF_HOLE_NAME, MFD_CLOEXEC);
+	if (sb->hole_fd < 0)
+		return -errno;
+	/* Over-reserve, then keep an aligned window of the reservation. */
+	p = mmap(NULL, size + a, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE, sb->hole_fd, 0);
+	if (p == MAP_FAILED) {
+		e = -errno;
+		close(sb->hole_fd);
+		return e;
+	}
+	sb->lo = ((uint64_t)p + a - 1) & ~(a - 1);
+	sb->hi = sb->lo + size;
+	if (sb->lo > (uint64_t)p)
+		munmap(p, sb->lo - (uint64_t)p);
+	if ((uint64_t)p + size + a > sb->hi)
+		munmap((void *)sb->hi, (uint64_t)p + size + a - sb->hi);
+	sb->pkeys = syscall(SYS_pkey_mprotect, sb->lo, VMO_PAGE_SIZE, PROT_NONE, 0) == 0;
+	return 0;
+}
+
+void self_region_release(struct self_backend *sb)
+{
+	if (sb->hi > sb->lo)
+		munmap((void *)sb->lo, sb->hi - sb->lo);
+	if (sb->hole_fd >= 0)
+		close(sb->hole_fd);
+	sb->lo = sb->hi = 0;
+	sb->hole_fd = -1;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages starmm needs to build and test. Idempotent: silent when
+# everything is present; runs `apt-get update` only when something is missing.
+set -euo pipefail
+
+pkgs=(
+	build-essential   # gcc, make, libc headers: CI may start from a bare machine
+	pkg-config
+	libseccomp-dev    # the seccomp filter of starmm-run
+	libunwind-dev     # libunwind-ptrace backtraces in crash reports
+	check             # unit tests
+	uthash-dev        # hash tables
+	libbsd-dev        # <bsd/sys/tree.h> ordered maps
+	util-linux        # setpriv: the difftest's unprivileged pass
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
