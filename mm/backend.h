@@ -46,6 +46,10 @@ enum plan_op {
 	PLAN_MAP_FILE, /* MAP_FIXED of file at off, MAP_SHARED or MAP_PRIVATE per map_flags */
 	PLAN_UNMAP,    /* munmap [addr, addr + len) */
 	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot */
+	PLAN_MOVE,     /* mremap(addr, len, new_len, MAYMOVE|FIXED[|DONTUNMAP], new_addr): the
+			  kernel moves the pages (private file COW copies included) */
+	PLAN_SYSCALL,  /* a call passed through to the real address space after the model's
+			  checks (mlock, msync, mincore, madvise...): nr and args */
 };
 
 struct plan_step {
@@ -57,7 +61,12 @@ struct plan_step {
 	struct vmo *vmo;
 	struct mm_file *file;
 	uint64_t off;
-	long result;   /* set by the backend for each step it ran */
+	uint64_t new_addr, new_len; /* PLAN_MOVE */
+	bool dontunmap;		    /* PLAN_MOVE */
+	long nr;       /* PLAN_SYSCALL */
+	uint64_t args[6];
+	long result;   /* set by the backend for each step it ran (PLAN_SYSCALL: the raw result,
+			  >= 0 on success) */
 };
 
 struct plan {
@@ -67,8 +76,8 @@ struct plan {
 
 struct mm_backend {
 	const char *name;
-	/* Runs the steps in order, stopping at the first failure. Returns how many steps
-	 * succeeded (p->n when all did); every step run has its result set. */
+	/* Runs the steps in order, stopping at the first failure (a negative result). Returns
+	 * how many steps succeeded (p->n when all did); every step run has its result set. */
 	size_t (*run)(void *ctx, struct plan *p);
 	/* The file behind the program's descriptor fd: 0 and *out (one reference), or -EBADF. */
 	int (*file_get)(void *ctx, int fd, struct mm_file **out);
@@ -78,6 +87,10 @@ struct mm_backend {
 	bool (*capable)(void *ctx, int cap);
 	/* Whether the CPU and kernel support protection keys (pkey 0 is then allocated). */
 	bool (*pkeys)(void *ctx);
+	/* Reads/writes the program's memory the way the kernel's own accesses do, for what no
+	 * VMO backs (private file pages, special mappings): /proc/PID/mem. 0 or -errno. */
+	long (*mem_read)(void *ctx, uint64_t addr, void *buf, size_t len);
+	long (*mem_write)(void *ctx, uint64_t addr, const void *buf, size_t len);
 };
 
 #endif

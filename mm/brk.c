@@ -63,6 +63,7 @@ static long grow(struct mm *mm, uint64_t oldbrk, uint64_t newbrk)
 		r = txn_vmo_create(&t, len, 0, &m->vmo);
 	}
 	if (r) {
+		m->vmo = NULL; /* no reference taken yet */
 		mapping_free(m);
 		return txn_abort(&t, r);
 	}

@@ -118,6 +118,12 @@ void txn_map_file(struct txn *t, uint64_t addr, uint64_t len, struct mm_file *fi
 		  int prot, int map_flags);
 void txn_unmap(struct txn *t, uint64_t addr, uint64_t len);
 void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot);
+/* The kernel moves [addr, addr + len) to new_addr, resized to new_len (see PLAN_MOVE). */
+void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
+	      bool dontunmap);
+/* A call passed through to the real address space (addr/len of the step: a0/a1). It must be
+ * the plan's last step: it is never undone. */
+void txn_syscall(struct txn *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 /* The plan steps that put mapping m (or its part [start, end)) into the real address space. */
 void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uint64_t end,
 		     int extra_map_flags);

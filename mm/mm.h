@@ -13,8 +13,9 @@
  * Linux would give; on success commit the model through the one mutation primitive
  * (mm/table.c), then do what cannot be undone (shrink VMOs, decommit), which may not fail.
  *
- * Invariants (mm_check): mappings never overlap and lie inside the VMAR; every ANON mapping's
- * VMO range lies within the VMO's size; every VMO's reference count covers the mappings
+ * Invariants (mm_check): mappings never overlap and lie inside the VMAR; every private ANON
+ * mapping's VMO range lies within the VMO's size (a shared one may extend past its object, as
+ * a shared mapping grown by mremap does on Linux, and faults there); every VMO's reference count covers the mappings
  * using it; the VMAR's allocations are exactly the mapped ranges; the accounting counters
  * (total, data, locked pages) equal what the table says.
  */
@@ -115,6 +116,51 @@ long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 long mm_pkey_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot, int pkey);
 long mm_brk(struct mm *mm, uint64_t brk);
+long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr);
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* mlock (flags 0) and mlock2 (MLOCK_ONFAULT) */
+long mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, unsigned flags);
+long mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
+long mm_mlockall(struct mm *mm, int flags);
+long mm_munlockall(struct mm *mm);
+long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
+/* vec is the program's address of the result vector; the backend's call writes it. */
+long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
+
+/* Kernel-mode access (Starnix's zx_vmo_read/write path): the bytes of [addr, addr + len)
+ * through the VMOs of the mappings (ANON and shared FILE), the backend's mem_read/mem_write
+ * for private FILE and SPECIAL. Returns len, or -EFAULT when any part is unmapped or lacks
+ * the protection the kernel's own access would need (read: PROT_READ; write: PROT_WRITE). */
+long mm_read(struct mm *mm, uint64_t addr, void *buf, size_t len);
+long mm_write(struct mm *mm, uint64_t addr, const void *buf, size_t len);
+
+/*
+ * fork: a new address space `child` (uninitialised on entry) with the parent's layout, as
+ * the kernel's fork would give it: shared mappings share the VMO; private ANON mappings get
+ * SNAPSHOT children (one per parent VMO, so aliases stay aliases); DONTFORK mappings are
+ * dropped; WIPEONFORK mappings get fresh zero VMOs; FILE and SPECIAL mappings are copied as
+ * they are. Every copy is made before anything is committed; a failure returns -ENOMEM and
+ * leaves nothing behind. `be`/`be_ctx` drive the child. The returned plan (in *plan, to free
+ * with free(plan->steps)) re-points the child's private ANON and WIPEONFORK mappings at
+ * their new VMOs: the caller runs it on the child's backend before the child runs.
+ */
+long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *be,
+		 void *be_ctx, struct plan *plan);
+
+/*
+ * exec: the model of a freshly exec'd address space, built from the text of
+ * /proc/PID/smaps (ranges, protections, names, and the VmFlags line). [vdso], [vvar],
+ * [vvar_vclock], [vsyscall] become SPECIAL; file-backed lines FILE (through the backend's
+ * file lookup when given an fd-less path: see import.c); anonymous lines ANON without a VMO
+ * yet, to be adopted. `cfg` gives the VMAR and backend. 0 or -errno (-EINVAL: text that does
+ * not parse, with the line number in *bad_line).
+ */
+int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line);
+/* Adoption: every anonymous mapping the kernel made (bss, heap, stack unless skip_stack)
+ * gets an ANON VMO holding its current content (read with mem_read), mapped over it in one
+ * replacing map per mapping, as one plan. 0 or -errno (rolled back). */
+long mm_adopt(struct mm *mm, bool skip_stack);
 
 /* The mapping containing addr, or NULL. The first mapping ending above addr: mm_find_after. */
 struct mapping *mm_find(struct mm *mm, uint64_t addr);

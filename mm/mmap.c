@@ -257,8 +257,11 @@ static long do_mmap(struct mm *mm, struct txn *t, struct mmap_req *r)
 		mapping_free(m);
 		return -ENOMEM;
 	}
+	/* MAP_SYNC goes down with file mappings: the filesystem answers for it (VM_SYNC is set
+	 * whatever the mapping type; ext4 and xfs refuse it on files that are not DAX). */
 	txn_map_mapping(t, m, m->start, m->end,
-			r->flags & MAP_POPULATE && !(r->flags & MAP_NONBLOCK) ? MAP_POPULATE : 0);
+			(r->flags & MAP_POPULATE && !(r->flags & MAP_NONBLOCK) ? MAP_POPULATE : 0) |
+				(r->file ? r->flags & MAP_SYNC : 0));
 	txn_set(t, m->start, m->end, &m, 1);
 	return 0;
 }

@@ -50,6 +50,19 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 					     sb->hole_fd, 0));
 	case PLAN_PROTECT:
 		return sys_result(mprotect((void *)s->addr, s->len, s->prot));
+	case PLAN_MOVE:
+		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)
+			return -EFAULT;
+		return sys_result((long)mremap((void *)s->addr, s->len, s->new_len,
+					       MREMAP_MAYMOVE | MREMAP_FIXED |
+						       (s->dontunmap ? MREMAP_DONTUNMAP : 0),
+					       (void *)s->new_addr));
+	case PLAN_SYSCALL: {
+		long r = syscall(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4],
+				 s->args[5]);
+
+		return r == -1 ? -errno : r;
+	}
 	}
 	return -EINVAL;
 }
@@ -60,7 +73,7 @@ static size_t self_run(void *ctx, struct plan *p)
 		long r = fault_hit("backend.step");
 
 		p->steps[i].result = r ? r : run_step(ctx, &p->steps[i]);
-		if (p->steps[i].result)
+		if (p->steps[i].result < 0)
 			return i;
 	}
 	return p->n;
@@ -131,6 +144,23 @@ static bool self_pkeys(void *ctx)
 	return ((struct self_backend *)ctx)->pkeys;
 }
 
+/* /proc/self/mem, as the kernel's own accesses: through protections (FOLL_FORCE). */
+static long self_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct self_backend *sb = ctx;
+	ssize_t n = pread(sb->mem_fd, buf, len, (off_t)addr);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
+
+static long self_mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	struct self_backend *sb = ctx;
+	ssize_t n = pwrite(sb->mem_fd, buf, len, (off_t)addr);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
+
 const struct mm_backend self_backend_ops = {
 	.name = "self",
 	.run = self_run,
@@ -138,6 +168,8 @@ const struct mm_backend self_backend_ops = {
 	.rlimit = self_rlimit,
 	.capable = self_capable,
 	.pkeys = self_pkeys,
+	.mem_read = self_mem_read,
+	.mem_write = self_mem_write,
 };
 
 int self_hole(struct self_backend *sb, uint64_t addr, uint64_t len)
@@ -154,14 +186,22 @@ int self_region_reserve(struct self_backend *sb, uint64_t size, uint64_t align)
 	int e;
 
 	memset(sb, 0, sizeof(*sb));
+	sb->mem_fd = -1;
 	sb->hole_fd = memfd_create(SELF_HOLE_NAME, MFD_CLOEXEC);
 	if (sb->hole_fd < 0)
 		return -errno;
+	sb->mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (sb->mem_fd < 0) {
+		e = -errno;
+		close(sb->hole_fd);
+		return e;
+	}
 	/* Over-reserve, then keep an aligned window of the reservation. */
 	p = mmap(NULL, size + a, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE, sb->hole_fd, 0);
 	if (p == MAP_FAILED) {
 		e = -errno;
 		close(sb->hole_fd);
+		close(sb->mem_fd);
 		return e;
 	}
 	sb->lo = ((uint64_t)p + a - 1) & ~(a - 1);
@@ -180,6 +220,8 @@ void self_region_release(struct self_backend *sb)
 		munmap((void *)sb->lo, sb->hi - sb->lo);
 	if (sb->hole_fd >= 0)
 		close(sb->hole_fd);
+	if (sb->mem_fd >= 0)
+		close(sb->mem_fd);
 	sb->lo = sb->hi = 0;
-	sb->hole_fd = -1;
+	sb->hole_fd = sb->mem_fd = -1;
 }

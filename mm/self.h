@@ -24,6 +24,7 @@
 struct self_backend {
 	uint64_t lo, hi;
 	int hole_fd;
+	int mem_fd; /* /proc/self/mem, for mem_read/mem_write */
 	bool pkeys;
 };
 

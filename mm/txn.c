@@ -115,6 +115,27 @@ void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot)
 	step(t, PLAN_PROTECT, addr, len)->prot = prot;
 }
 
+void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
+	      bool dontunmap)
+{
+	struct plan_step *s = step(t, PLAN_MOVE, addr, len);
+
+	s->new_addr = new_addr;
+	s->new_len = new_len;
+	s->dontunmap = dontunmap;
+}
+
+void txn_syscall(struct txn *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct plan_step *s = step(t, PLAN_SYSCALL, a0, a1);
+
+	s->nr = nr;
+	s->args[0] = a0;
+	s->args[1] = a1;
+	s->args[2] = a2;
+	s->args[3] = a3;
+}
+
 void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uint64_t end,
 		     int extra_map_flags)
 {
@@ -205,6 +226,15 @@ static void run_undo(struct txn *t, size_t done)
 	for (size_t i = done; i-- > 0;) {
 		struct plan_step *s = &t->plan.steps[i];
 
+		if (s->op == PLAN_SYSCALL)
+			continue; /* passed-through calls come last in a plan: nothing to undo */
+		if (s->op == PLAN_MOVE) {
+			/* Pages go back where they were, then the target gets its old content. */
+			if (!s->dontunmap)
+				txn_move(&undo, s->new_addr, s->new_len, s->addr, s->len, false);
+			restore_range(&undo, mm, s->new_addr, s->new_addr + s->new_len);
+			continue;
+		}
 		if (s->op == PLAN_PROTECT)
 			reprotect_range(&undo, mm, s->addr, s->addr + s->len);
 		else

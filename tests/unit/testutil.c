@@ -73,15 +73,15 @@ void tu_mm_setup_opts(struct tu_mm *t, const struct tu_mm_opts *o)
 	t->hi = t->sb.hi;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.vmar = (struct vmar_config){
-		.base = t->lo,
-		.size = size,
-		.slot = o->slot_size ? t->lo + o->slot_off : 0,
-		.slot_size = o->slot_size,
-		.place_lo = t->lo,
-		.place_hi = t->hi,
-		.top = t->hi,
-		.aslr = o->aslr,
-		.seed = 1,
+	    .base = t->lo,
+	    .size = size,
+	    .slot = o->slot_size ? t->lo + o->slot_off : 0,
+	    .slot_size = o->slot_size,
+	    .place_lo = t->lo,
+	    .place_hi = t->hi,
+	    .top = t->hi,
+	    .aslr = o->aslr,
+	    .seed = 1,
 	};
 	cfg.be = &self_backend_ops;
 	cfg.be_ctx = &t->sb;
@@ -96,7 +96,7 @@ void tu_mm_setup_opts(struct tu_mm *t, const struct tu_mm_opts *o)
 
 void tu_mm_setup(struct tu_mm *t, enum mm_split split, bool aslr)
 {
-	struct tu_mm_opts o = { .split = split, .aslr = aslr };
+	struct tu_mm_opts o = {.split = split, .aslr = aslr};
 
 	tu_mm_setup_opts(t, &o);
 }
@@ -147,11 +147,11 @@ static int each_map(int (*fn)(const struct tu_map *m, const char *line, void *ar
 
 	ck_assert_ptr_nonnull(f);
 	while (!r && fgets(line, sizeof(line), f)) {
-		struct tu_map m = { 0 };
+		struct tu_map m = {0};
 		int n = 0;
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*x:%*x %lu %n",
-			   &m.start, &m.end, m.perms, &m.off, &m.ino, &n) < 5)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*x:%*x %lu %n", &m.start,
+			   &m.end, m.perms, &m.off, &m.ino, &n) < 5)
 			continue;
 		if (n > 0) {
 			snprintf(m.path, sizeof(m.path), "%s", line + n);
@@ -179,7 +179,7 @@ static int add_in_range(const struct tu_map *m, const char *line, void *arg)
 
 char *tu_maps_range(uint64_t lo, uint64_t hi)
 {
-	struct range_arg a = { lo, hi, NULL };
+	struct range_arg a = {lo, hi, NULL};
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -209,7 +209,7 @@ static int find_at(const struct tu_map *m, const char *line, void *arg)
 
 int tu_map_at(uint64_t addr, struct tu_map *out)
 {
-	struct at_arg a = { addr, out };
+	struct at_arg a = {addr, out};
 
 	return each_map(find_at, &a) ? 0 : -1;
 }
@@ -255,16 +255,24 @@ int tu_tmpfile(size_t size, int byte, int oflags)
 
 int tu_in_child(int (*fn)(void *arg), void *arg)
 {
+	/* The result travels through shared memory, not the exit status: under valgrind a
+	 * child's exit status is valgrind's (--error-exitcode) when it finds errors. */
+	int *res = tu_shared(sizeof(int)), r;
 	pid_t pid;
 	int status;
 
+	*res = -1;
 	fflush(NULL);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(fn(arg) & 0x7f);
+	if (pid == 0) {
+		*res = fn(arg) & 0x7f;
+		_exit(0);
+	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : *res;
+	tu_shared_free(res, sizeof(int));
+	return r;
 }
 
 void *tu_shared(size_t size)
@@ -303,7 +311,7 @@ uint64_t tu_native_free_range(uint64_t len)
 
 int tu_drop_cap(int cap)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d) < 0)

@@ -26,7 +26,7 @@ int tu_run(Suite *s);
 #include "mm/mm.h"
 #include "mm/self.h"
 
-#define TU_PAGE 4096ULL
+#define TU_PAGE	  4096ULL
 #define TU_REGION (16ULL << 20)
 
 struct tu_mm_opts {
@@ -55,11 +55,11 @@ void tu_mm_setup_opts(struct tu_mm *t, const struct tu_mm_opts *o);
 void tu_mm_teardown(struct tu_mm *t);
 
 /* mm_check(mm) == 0, failing the test with its message otherwise. */
-#define TU_CHECK(mmp)                                                                        \
-	do {                                                                                 \
-		char tu_buf_[512] = "";                                                      \
-		int tu_r_ = mm_check((mmp), tu_buf_, sizeof(tu_buf_));                       \
-		ck_assert_msg(tu_r_ == 0, "mm_check: %s", tu_buf_);                          \
+#define TU_CHECK(mmp)                                                                              \
+	do {                                                                                       \
+		char tu_buf_[512] = "";                                                            \
+		int tu_r_ = mm_check((mmp), tu_buf_, sizeof(tu_buf_));                             \
+		ck_assert_msg(tu_r_ == 0, "mm_check: %s", tu_buf_);                                \
 	} while (0)
 
 /* A mapping made through the model that must succeed: asserts the result is an address
@@ -111,5 +111,16 @@ int tu_drop_cap(int cap);
 uint64_t tu_vm_data_pages(void);
 /* Whether the test runs under valgrind (whose mmap and rlimits differ from the kernel's). */
 bool tu_under_valgrind(void);
+
+/* Asserts that the kernel, asked natively, answers `want`. Skipped under valgrind, whose own
+ * handling of mmap, mprotect and munmap answers some calls differently from the kernel (the
+ * call is still made). */
+#define TU_KERNEL_EQ(native, want)                                                                 \
+	do {                                                                                       \
+		long tu_k_ = (long)(native);                                                       \
+		if (!tu_under_valgrind())                                                          \
+			ck_assert_msg(tu_k_ == (long)(want), "kernel: %s = %ld, want %ld",         \
+				      #native, tu_k_, (long)(want));                               \
+	} while (0)
 
 #endif

@@ -1,0 +1,306 @@
+/*
+ * mremap(2) on the model: Linux's argument checks in Linux's order (probed against the
+ * running kernel), then:
+ *  - shrink: the tail is removed as munmap removes it (unmap_prepare);
+ *  - grow in place, when the old range ends its mapping and the space above is free: a
+ *    private ANON VMO that nothing else uses beyond the range is grown first, then the
+ *    extension is mapped at the next offset; otherwise the extension gets its own new VMO.
+ *    Shared mappings never grow their object: as on Linux, the part beyond it faults (SIGBUS);
+ *  - move (MREMAP_MAYMOVE at the VMAR's choice, or MREMAP_FIXED): the kernel moves the pages
+ *    (a real mremap, so private file copy-on-write pages move too), then the extension as
+ *    above; a FIXED target is first removed as munmap would;
+ *  - MREMAP_DONTUNMAP: private ANON: the old range gets a fresh zero VMO; shared and file
+ *    mappings keep their object there (Linux since 5.13);
+ *  - old_len 0 on a shared mapping: a second mapping of the same object range (an alias);
+ *    EINVAL on private ones.
+ */
+#include <linux/mman.h>
+
+#include "mm/internal.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+struct mremap_req {
+	uint64_t addr, old_len, new_len, new_addr;
+	int flags;
+	struct mapping *vma; /* the mapping holding addr */
+};
+
+static const int mremap_errnos[] = { EAGAIN, EFAULT, EINVAL, ENOMEM, 0 };
+
+static long check_args(struct mremap_req *r)
+{
+	if (r->flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((r->flags & MREMAP_FIXED) && !(r->flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if ((r->flags & MREMAP_DONTUNMAP) &&
+	    (!(r->flags & MREMAP_MAYMOVE) || r->old_len != r->new_len))
+		return -EINVAL;
+	if (PAGE_OFF(r->addr))
+		return -EINVAL;
+	r->old_len = PAGE_ALIGN(r->old_len);
+	r->new_len = PAGE_ALIGN(r->new_len);
+	if (!r->new_len || r->new_len > TASK_SIZE)
+		return -EINVAL;
+	if (r->addr + r->old_len < r->addr)
+		return -EINVAL;
+	if (r->flags & MREMAP_FIXED) {
+		if (PAGE_OFF(r->new_addr) || r->new_addr > TASK_SIZE - r->new_len)
+			return -EINVAL;
+		/* overlapping old and new ranges */
+		if (r->new_addr < r->addr + r->old_len && r->addr < r->new_addr + r->new_len)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* vma_to_resize(): the mapping must hold the whole old range; growth must be allowed. */
+static long check_vma(struct mm *mm, struct mremap_req *r)
+{
+	struct mapping *m = r->vma;
+	uint64_t delta;
+
+	if (!r->old_len && !(m->flags & MF_SHARED))
+		return -EINVAL;
+	if (r->old_len > m->end - r->addr)
+		return -EFAULT;
+	if (r->new_len == r->old_len)
+		return 0;
+	if (m->kind != MK_SPECIAL && m->off / PAGE + (r->addr - m->start + r->new_len) / PAGE <
+					     m->off / PAGE)
+		return -EINVAL;
+	if (m->kind == MK_SPECIAL)
+		return -EFAULT; /* VM_DONTEXPAND */
+	if (r->new_len < r->old_len)
+		return 0;
+	delta = r->new_len - r->old_len;
+	if (!mlock_future_ok(mm, m->flags & MF_LOCKED, delta))
+		return -EAGAIN;
+	if (!may_expand_vm(mm, mapping_is_data(m), delta / PAGE))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The mapping for [start, end) taking over m's backing at vmo/file offset off. */
+static struct mapping *piece(const struct mapping *m, uint64_t start, uint64_t end, uint64_t off)
+{
+	struct mapping *p = mapping_slice(m, m->start, m->start + (end - start));
+
+	p->start = start;
+	p->end = end;
+	p->off = off;
+	return p;
+}
+
+/*
+ * The extension [at, at + len) of a mapping whose backing ends at offset off: the same VMO
+ * grown when nothing else uses it beyond, else a new VMO; files and shared objects map on.
+ */
+static long extend(struct txn *t, const struct mapping *m, uint64_t at, uint64_t len,
+		   uint64_t off, bool grow_vmo, struct mapping **out)
+{
+	struct mapping *ext;
+	struct vmo *v;
+	long e;
+
+	if (m->kind == MK_ANON && !(m->flags & MF_SHARED) && !grow_vmo) {
+		e = txn_vmo_create(t, len, 0, &v);
+		if (e)
+			return e;
+		ext = piece(m, at, at + len, 0);
+		vmo_unref(ext->vmo);
+		ext->vmo = v;
+		vmo_ref(v);
+	} else {
+		if (m->kind == MK_ANON && !(m->flags & MF_SHARED) &&
+		    vmo_get_size(m->vmo) < off + len) {
+			e = txn_vmo_grow(t, m->vmo, off + len);
+			if (e)
+				return e;
+		}
+		ext = piece(m, at, at + len, off);
+	}
+	*out = ext;
+	return 0;
+}
+
+/* Whether m's VMO may grow past offset end_off (nothing else uses it beyond). */
+static bool may_grow_vmo(struct mm *mm, const struct mapping *m, uint64_t end_off)
+{
+	if (m->kind != MK_ANON || (m->flags & MF_SHARED))
+		return false;
+	return vmo_unused_above(mm, m->vmo, end_off, 0, m->start);
+}
+
+static long shrink(struct mm *mm, struct mremap_req *r)
+{
+	struct txn t;
+	long e;
+
+	if (r->old_len == r->new_len)
+		return (long)r->addr;
+	txn_begin(&t, mm);
+	e = unmap_prepare(&t, r->addr + r->new_len, r->addr + r->old_len);
+	if (e)
+		return txn_abort(&t, e);
+	txn_set(&t, r->addr + r->new_len, r->addr + r->old_len, NULL, 0);
+	txn_unmap(&t, r->addr + r->new_len, r->old_len - r->new_len);
+	e = txn_commit(&t);
+	return e ? e : (long)r->addr;
+}
+
+/* vma_expandable(): the old range ends its mapping and the space above it is free. */
+static bool expandable(struct mm *mm, const struct mremap_req *r)
+{
+	uint64_t end = r->addr + r->old_len, new_end = r->addr + r->new_len;
+	struct mapping *next = mm_find_after(mm, end);
+	uint64_t limit;
+
+	if (end != r->vma->end || !in_vmar(&mm->vmar, end, new_end - end))
+		return false;
+	if (!next)
+		return true;
+	limit = next->start;
+	if ((next->flags & MF_GROWSDOWN) && limit > STACK_GUARD_GAP)
+		limit -= STACK_GUARD_GAP;
+	return new_end <= limit;
+}
+
+static long grow_in_place(struct mm *mm, struct mremap_req *r)
+{
+	const struct mapping *m = r->vma;
+	uint64_t end_off = m->off + (r->addr + r->old_len - m->start);
+	struct mapping *ext;
+	struct txn t;
+	long e;
+
+	txn_begin(&t, mm);
+	e = extend(&t, m, r->addr + r->old_len, r->new_len - r->old_len, end_off,
+		   may_grow_vmo(mm, m, end_off), &ext);
+	if (e)
+		return txn_abort(&t, e);
+	txn_map_mapping(&t, ext, ext->start, ext->end, 0);
+	txn_set(&t, ext->start, ext->end, &ext, 1);
+	e = txn_commit(&t);
+	return e ? e : (long)r->addr;
+}
+
+/* Where the moved range goes: the FIXED address, or the VMAR's choice. */
+static long target(struct txn *t, const struct mremap_req *r)
+{
+	struct vmar_req req = {
+		.size = r->new_len,
+		.flags = r->vma->flags & MF_GROWSDOWN ? VMAR_GUARD : 0,
+	};
+
+	if (r->flags & MREMAP_FIXED)
+		return in_vmar(&t->mm->vmar, r->new_addr, r->new_len) ? (long)r->new_addr
+								      : -ENOMEM;
+	return txn_place(t, &req);
+}
+
+static long move(struct mm *mm, struct mremap_req *r)
+{
+	const struct mapping *m = r->vma;
+	bool dontunmap = r->flags & MREMAP_DONTUNMAP;
+	bool alias = r->old_len == 0;
+	uint64_t start_off = m->off + (r->addr - m->start);
+	uint64_t moved = alias ? 0 : r->new_len < r->old_len ? r->new_len : r->old_len;
+	/* Decided before any new reference to the VMO is taken below. */
+	bool grow_vmo = !alias && r->addr + r->old_len == m->end &&
+			may_grow_vmo(mm, m, start_off + moved);
+	struct mapping *news[2], *fresh;
+	size_t n = 0;
+	struct txn t;
+	long na, e;
+
+	txn_begin(&t, mm);
+	na = target(&t, r);
+	if (na < 0)
+		return txn_abort(&t, na);
+	if (dontunmap && !may_expand_vm(mm, mapping_is_data(m), r->old_len / PAGE))
+		return txn_abort(&t, -ENOMEM);
+	/* A FIXED target loses what was there; a shrinking move loses the old tail. */
+	e = unmap_prepare(&t, (uint64_t)na, (uint64_t)na + r->new_len);
+	if (!e && r->old_len > r->new_len)
+		e = unmap_prepare(&t, r->addr + r->new_len, r->addr + r->old_len);
+	if (e)
+		return txn_abort(&t, e);
+	if (r->old_len > r->new_len) {
+		txn_set(&t, r->addr + r->new_len, r->addr + r->old_len, NULL, 0);
+		txn_unmap(&t, r->addr + r->new_len, r->old_len - r->new_len);
+	}
+	if (moved) {
+		news[n++] = piece(m, (uint64_t)na, (uint64_t)na + moved, start_off);
+		txn_move(&t, r->addr, moved, (uint64_t)na, moved, dontunmap);
+	}
+	if (r->new_len > moved) {
+		uint64_t end_off = start_off + moved;
+
+		/* An alias maps on the same object; growth beyond follows the usual rule. */
+		e = extend(&t, m, (uint64_t)na + moved, r->new_len - moved, end_off, grow_vmo,
+			   &news[n]);
+		if (e) {
+			while (n)
+				mapping_free(news[--n]);
+			return txn_abort(&t, e);
+		}
+		txn_map_mapping(&t, news[n], news[n]->start, news[n]->end, 0);
+		n++;
+	}
+	txn_set(&t, (uint64_t)na, (uint64_t)na + r->new_len, news, n);
+	if (!moved) {
+		/* alias: the old range stays as it is */
+	} else if (!dontunmap) {
+		txn_set(&t, r->addr, r->addr + moved, NULL, 0);
+	} else if (m->kind == MK_ANON && !(m->flags & MF_SHARED)) {
+		/* The old range reads zero from now on, as Linux's emptied page tables do. */
+		struct vmo *v;
+
+		e = txn_vmo_create(&t, moved, 0, &v);
+		if (e)
+			return txn_abort(&t, e);
+		fresh = piece(m, r->addr, r->addr + moved, 0);
+		vmo_unref(fresh->vmo);
+		fresh->vmo = v;
+		vmo_ref(v);
+		txn_map_mapping(&t, fresh, fresh->start, fresh->end, 0);
+		txn_set(&t, fresh->start, fresh->end, &fresh, 1);
+	}
+	e = txn_commit(&t);
+	return e ? e : na;
+}
+
+long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr)
+{
+	struct mremap_req r = {
+		.addr = addr, .old_len = old_len, .new_len = new_len, .flags = flags,
+		.new_addr = new_addr,
+	};
+	long e = check_args(&r);
+
+	if (e)
+		return e;
+	r.vma = mm_find(mm, addr);
+	if (!r.vma)
+		return -EFAULT;
+	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && r.old_len >= r.new_len) {
+		e = shrink(mm, &r);
+		return e < 0 ? syscall_errno(e, mremap_errnos) : e;
+	}
+	e = check_vma(mm, &r);
+	if (e)
+		return e;
+	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && r.old_len &&
+	    r.new_len > r.old_len && expandable(mm, &r))
+		e = grow_in_place(mm, &r);
+	else if (flags & MREMAP_MAYMOVE)
+		e = move(mm, &r);
+	else
+		e = -ENOMEM;
+	return e < 0 ? syscall_errno(e, mremap_errnos) : e;
+}

@@ -1,0 +1,309 @@
+/*
+ * Unit tests of mm_mremap (mm/mremap.c) with the self backend: shrink, grow in place (the
+ * VMO grown, not copied), grow by moving, MREMAP_FIXED over existing mappings, DONTUNMAP
+ * (private: the old range reads zero; shared: it keeps the object), old_len 0 aliases of
+ * shared mappings, shared anonymous growth faulting beyond the object, and the errors, each
+ * asked of the kernel on a native mapping in the same test.
+ */
+#include <errno.h>
+#include <linux/mman.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fault/inject.h"
+#include "tests/unit/testutil.h"
+#include "vmo/vmo.h"
+
+#define P TU_PAGE
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+#define SHANON (MAP_SHARED | MAP_ANONYMOUS)
+
+static struct tu_mm T;
+
+static void setup(void)
+{
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+}
+
+static void teardown(void)
+{
+	tu_mm_teardown(&T);
+}
+
+/* n free pages in the middle of the region (mapped by the model, then unmapped). */
+static uint64_t space(uint64_t n)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, (n + 8) * P, PROT_READ, ANON, -1, 0);
+
+	ck_assert_int_eq(mm_munmap(&T.mm, a, (n + 8) * P), 0);
+	return a + 4 * P;
+}
+
+static long native_mremap(uint64_t a, uint64_t o, uint64_t n, int f, uint64_t na)
+{
+	return tu_sys(syscall(SYS_mremap, a, o, n, f, na));
+}
+
+/* The kernel's answer for the same call on a native mapping shaped like the model's. */
+static long ask_kernel(int flags_map, uint64_t map_len, uint64_t off, uint64_t o, uint64_t n,
+		       int f, uint64_t fixed_delta)
+{
+	uint64_t a = (uint64_t)tu_native_mmap(0, map_len + 16 * P, RW, ANON, -1, 0);
+	long r;
+
+	munmap((void *)(a + map_len), 16 * P);
+	if (flags_map != ANON) {
+		munmap((void *)a, map_len);
+		a = (uint64_t)tu_native_mmap(a, map_len, RW, flags_map | MAP_FIXED, -1, 0);
+	}
+	r = native_mremap(a + off, o, n, f, fixed_delta ? a + fixed_delta : 0);
+	if (r > 0)
+		munmap((void *)r, n);
+	munmap((void *)a, map_len + 16 * P);
+	return r < 0 ? r : 0;
+}
+
+START_TEST(test_errors_match_the_kernel)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, ANON, -1, 0);
+	struct {
+		uint64_t off, o, n;
+		int f;
+		uint64_t fixed_delta;
+	} cases[] = {
+		{ 0, P, P, 8, 0 },				    /* unknown flag */
+		{ 0, P, P, MREMAP_FIXED, 40 * P },		    /* FIXED without MAYMOVE */
+		{ 0, P, P, MREMAP_DONTUNMAP, 0 },		    /* DONTUNMAP without MAYMOVE */
+		{ 0, P, 2 * P, MREMAP_DONTUNMAP | MREMAP_MAYMOVE, 0 }, /* DONTUNMAP resizing */
+		{ 1, P, P, 0, 0 },				    /* unaligned */
+		{ 0, P, 0, 0, 0 },				    /* new_len 0 */
+		{ 0, 0, P, MREMAP_MAYMOVE, 0 },		    /* old_len 0 on private */
+		{ 2 * P, 4 * P, 6 * P, 0, 0 },		    /* beyond the mapping */
+		{ 0, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, P / 2 }, /* unaligned target */
+		{ 0, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, P }, /* overlapping */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long want = ask_kernel(ANON, 4 * P, cases[i].off, cases[i].o, cases[i].n,
+				       cases[i].f, cases[i].fixed_delta);
+		long got = mm_mremap(&T.mm, a + cases[i].off, cases[i].o, cases[i].n, cases[i].f,
+				     cases[i].fixed_delta ? a + cases[i].fixed_delta : 0);
+
+		ck_assert_msg(want < 0, "case %zu: the kernel accepted it", i);
+		ck_assert_msg(got == want, "case %zu: model %ld, kernel %ld", i, got, want);
+		TU_CHECK(&T.mm);
+	}
+	ck_assert_int_eq(mm_mremap(&T.mm, T.lo, P, 2 * P, 0, 0), -EFAULT); /* a hole */
+}
+END_TEST
+
+START_TEST(test_shrink_keeps_the_head_and_shrinks_the_vmo)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, ANON, -1, 0);
+	struct mapping *m;
+
+	memset((void *)a, 'x', 4 * P);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 4 * P, P, 0, 0), (long)a);
+	TU_CHECK(&T.mm);
+	m = mm_find(&T.mm, a);
+	ck_assert_uint_eq(m->end, a + P);
+	ck_assert_uint_eq(vmo_get_size(m->vmo), P);
+	ck_assert(mm_find(&T.mm, a + P) == NULL);
+	ck_assert_int_eq(*(char *)a, 'x');
+}
+END_TEST
+
+START_TEST(test_grow_in_place_grows_the_vmo_without_copying)
+{
+	uint64_t a = tu_mmap_ok(&T, space(8), 2 * P, RW, ANON | MAP_FIXED, -1, 0), koid;
+	struct vmo_stats before, after;
+	struct mapping *m;
+
+	memset((void *)a, 'g', 2 * P);
+	koid = vmo_koid(mm_find(&T.mm, a)->vmo);
+	vmo_stats_get(&before);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 2 * P, 4 * P, 0, 0), (long)a);
+	TU_CHECK(&T.mm);
+	vmo_stats_get(&after);
+	m = mm_find(&T.mm, a + 3 * P);
+	ck_assert_uint_eq(vmo_koid(m->vmo), koid);
+	ck_assert_uint_eq(vmo_get_size(m->vmo), 4 * P);
+	ck_assert_uint_eq(after.bytes_copied, before.bytes_copied);
+	ck_assert_uint_eq(T.mm.count, 1);
+	ck_assert_int_eq(((char *)a)[P], 'g');
+	ck_assert_int_eq(((char *)a)[3 * P], 0);
+	((char *)a)[3 * P] = 1;
+}
+END_TEST
+
+START_TEST(test_grow_blocked_moves_with_maymove_and_keeps_content)
+{
+	uint64_t a = tu_mmap_ok(&T, space(8), 2 * P, RW, ANON | MAP_FIXED, -1, 0);
+	long b;
+
+	tu_mmap_ok(&T, a + 2 * P, P, PROT_READ, ANON | MAP_FIXED, -1, 0);
+	memset((void *)a, 'm', 2 * P);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 2 * P, 4 * P, 0, 0), -ENOMEM);
+	b = mm_mremap(&T.mm, a, 2 * P, 4 * P, MREMAP_MAYMOVE, 0);
+	ck_assert_int_gt(b, 0);
+	ck_assert_uint_ne((uint64_t)b, a);
+	TU_CHECK(&T.mm);
+	ck_assert(mm_find(&T.mm, a) == NULL);
+	ck_assert_int_eq(((char *)b)[P], 'm');
+	ck_assert_int_eq(((char *)b)[3 * P], 0);
+	((char *)b)[3 * P] = 2;
+	ck_assert_uint_eq(mm_find(&T.mm, (uint64_t)b)->end, (uint64_t)b + 4 * P);
+}
+END_TEST
+
+START_TEST(test_fixed_replaces_the_target)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, 2 * P, RW, ANON, -1, 0);
+	uint64_t t = tu_mmap_ok(&T, 0, 6 * P, RW, ANON, -1, 0);
+
+	memset((void *)a, 'a', 2 * P);
+	memset((void *)t, 't', 6 * P);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, t + 2 * P),
+			 (long)(t + 2 * P));
+	TU_CHECK(&T.mm);
+	ck_assert_int_eq(((char *)t)[0], 't');
+	ck_assert_int_eq(((char *)t)[2 * P], 'a');
+	ck_assert_int_eq(((char *)t)[5 * P], 't');
+	ck_assert(mm_find(&T.mm, a) == NULL);
+}
+END_TEST
+
+START_TEST(test_dontunmap_private_leaves_zeros_behind)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, 2 * P, RW, ANON, -1, 0);
+	long b;
+
+	memset((void *)a, 'd', 2 * P);
+	b = mm_mremap(&T.mm, a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	ck_assert_int_gt(b, 0);
+	TU_CHECK(&T.mm);
+	ck_assert_int_eq(((char *)b)[0], 'd');
+	ck_assert_int_eq(((char *)a)[0], 0);
+	ck_assert_ptr_nonnull(mm_find(&T.mm, a));
+	ck_assert_ptr_ne(mm_find(&T.mm, a)->vmo, mm_find(&T.mm, (uint64_t)b)->vmo);
+}
+END_TEST
+
+START_TEST(test_dontunmap_shared_keeps_the_object)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, P, RW, SHANON, -1, 0);
+	long b;
+
+	*(char *)a = 's';
+	b = mm_mremap(&T.mm, a, P, P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	ck_assert_int_gt(b, 0);
+	TU_CHECK(&T.mm);
+	ck_assert_int_eq(*(char *)a, 's');
+	ck_assert_int_eq(*(char *)b, 's');
+	*(char *)b = 'z';
+	ck_assert_int_eq(*(char *)a, 'z');
+}
+END_TEST
+
+START_TEST(test_old_len_zero_aliases_a_shared_mapping)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, P, RW, SHANON, -1, 0);
+	long b;
+
+	*(char *)a = 'q';
+	b = mm_mremap(&T.mm, a, 0, P, MREMAP_MAYMOVE, 0);
+	ck_assert_int_gt(b, 0);
+	TU_CHECK(&T.mm);
+	ck_assert_int_eq(*(char *)b, 'q');
+	*(char *)a = 'r';
+	ck_assert_int_eq(*(char *)b, 'r');
+	ck_assert_ptr_eq(mm_find(&T.mm, a)->vmo, mm_find(&T.mm, (uint64_t)b)->vmo);
+}
+END_TEST
+
+static sigjmp_buf jb;
+static void on_bus(int sig)
+{
+	siglongjmp(jb, sig);
+}
+
+START_TEST(test_shared_anon_growth_faults_beyond_the_object_as_linux)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, P, RW, SHANON, -1, 0);
+	uint64_t n = (uint64_t)tu_native_mmap(0, P, RW, SHANON, -1, 0);
+	long b = mm_mremap(&T.mm, a, P, 2 * P, MREMAP_MAYMOVE, 0);
+	long nb = native_mremap(n, P, 2 * P, MREMAP_MAYMOVE, 0);
+	volatile int model_sig = 0, native_sig = 0;
+	struct sigaction sa = { .sa_handler = on_bus }, old;
+
+	ck_assert_int_gt(b, 0);
+	ck_assert_int_gt(nb, 0);
+	TU_CHECK(&T.mm);
+	sigaction(SIGBUS, &sa, &old);
+	if (!(model_sig = sigsetjmp(jb, 1)))
+		((volatile char *)b)[P] = 1;
+	if (!(native_sig = sigsetjmp(jb, 1)))
+		((volatile char *)nb)[P] = 1;
+	sigaction(SIGBUS, &old, NULL);
+	ck_assert_int_eq(model_sig, native_sig);
+	ck_assert_int_eq(native_sig, SIGBUS);
+	munmap((void *)nb, 2 * P);
+}
+END_TEST
+
+START_TEST(test_move_failure_rolls_back)
+{
+	uint64_t a = tu_mmap_ok(&T, space(8), 2 * P, RW, ANON | MAP_FIXED, -1, 0);
+	char *before, *maps_before;
+
+	tu_mmap_ok(&T, a + 2 * P, P, PROT_READ, ANON | MAP_FIXED, -1, 0);
+	memset((void *)a, 'k', 2 * P);
+	before = tu_mm_dump(&T.mm);
+	maps_before = calloc(1, 3 * 64 + 1);
+	tu_prots(a - 16 * P, 64, maps_before);
+	fault_disarm(); /* counts start from here */
+	ck_assert_int_eq(fault_arm("backend.step:nth=2"), 0);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 2 * P, 4 * P, MREMAP_MAYMOVE, 0), -ENOMEM);
+	fault_disarm();
+	TU_CHECK(&T.mm);
+	{
+		char *after = tu_mm_dump(&T.mm), *maps_after = calloc(1, 3 * 64 + 1);
+
+		tu_prots(a - 16 * P, 64, maps_after);
+
+		ck_assert_str_eq(after, before);
+		ck_assert_str_eq(maps_after, maps_before);
+		free(after);
+		free(maps_after);
+	}
+	ck_assert_int_eq(((char *)a)[P], 'k');
+	free(before);
+	free(maps_before);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mremap");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_errors_match_the_kernel);
+	tcase_add_test(tc, test_shrink_keeps_the_head_and_shrinks_the_vmo);
+	tcase_add_test(tc, test_grow_in_place_grows_the_vmo_without_copying);
+	tcase_add_test(tc, test_grow_blocked_moves_with_maymove_and_keeps_content);
+	tcase_add_test(tc, test_fixed_replaces_the_target);
+	tcase_add_test(tc, test_dontunmap_private_leaves_zeros_behind);
+	tcase_add_test(tc, test_dontunmap_shared_keeps_the_object);
+	tcase_add_test(tc, test_old_len_zero_aliases_a_shared_mapping);
+	tcase_add_test(tc, test_shared_anon_growth_faults_beyond_the_object_as_linux);
+	tcase_add_test(tc, test_move_failure_rolls_back);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
