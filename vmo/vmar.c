@@ -277,8 +277,14 @@ int vmar_init(struct vmar *v, const struct vmar_config *cfg)
 	v->rng = cfg->seed;
 	v->origin = cfg->top;
 	if (cfg->aslr) {
-		off = rng_below(v, 1ULL << VMAR_ASLR_BITS) * PAGE;
-		v->origin = cfg->top - cfg->place_lo > off ? cfg->top - off : cfg->place_lo;
+		/* Up to VMAR_ASLR_BITS of pages, and never more than the window holds, so that a
+		 * small VMAR (tests, the demo) still gets a random origin. */
+		uint64_t pages = (cfg->top - cfg->place_lo) / PAGE + 1;
+
+		if (pages > 1ULL << VMAR_ASLR_BITS)
+			pages = 1ULL << VMAR_ASLR_BITS;
+		off = rng_below(v, pages) * PAGE;
+		v->origin = cfg->top - off;
 	}
 	return 0;
 }
