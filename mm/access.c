@@ -35,8 +35,15 @@
 
 #include "mm/internal.h"
 
-#define READ_NEEDS PROT_READ
+#define READ_NEEDS  PROT_READ
 #define WRITE_NEEDS PROT_WRITE
+
+/* Whether the part of m up to `end` has pages: a shared mapping may reach past its VMO (grown
+ * by mremap), and that part faults with SIGBUS, which a syscall sees as EFAULT. */
+static bool backed(const struct mapping *m, uint64_t end)
+{
+	return m->kind != MK_ANON || !m->vmo || m->off + (end - m->start) <= vmo_get_size(m->vmo);
+}
 
 /* Every byte of [addr, addr + len) mapped with the protection `need`. 0 or -EFAULT. */
 static long check_range(struct mm *mm, uint64_t addr, uint64_t len, int need)
@@ -48,7 +55,8 @@ static long check_range(struct mm *mm, uint64_t addr, uint64_t len, int need)
 		return -EFAULT; /* access_ok() */
 	end = addr + len;
 	for (m = table_from(mm, addr); at < end; m = mm_next(mm, m)) {
-		if (!m || m->start > at || (m->prot & need) != need)
+		if (!m || m->start > at || (m->prot & need) != need ||
+		    !backed(m, m->end < end ? m->end : end))
 			return -EFAULT;
 		at = m->end;
 	}

@@ -29,7 +29,6 @@
 #include "mm/internal.h"
 
 /* Backed by the kernel's own anonymous memory, not adopted (no VMO). To move to mm/mm.h. */
-#define MF_KERNEL 0x800u
 
 /* The read size for copying memory in: big enough to make few backend calls. */
 #define ADOPT_CHUNK (64 * 1024)
@@ -109,7 +108,7 @@ long mm_adopt(struct mm *mm, bool skip_stack)
 			cap = cap ? 2 * cap : 8;
 			ads = xrealloc(ads, cap * sizeof(*ads));
 		}
-		ads[n++] = (struct adoptee){ .old = m };
+		ads[n++] = (struct adoptee){.old = m};
 	}
 	if (n)
 		buf = xcalloc(1, ADOPT_CHUNK);

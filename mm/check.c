@@ -42,6 +42,14 @@ static int check_mapping(struct mm *mm, const struct mapping *m, const struct ma
 			    m->end, m->prot, m->max_prot);
 	switch (m->kind) {
 	case MK_ANON:
+		if (m->flags & MF_KERNEL) {
+			if (m->vmo || m->file || (m->flags & MF_SHARED))
+				return fail(buf, len,
+					    "kernel anon mapping %#lx-%#lx with a VMO, a file "
+					    "or shared",
+					    m->start, m->end);
+			break;
+		}
 		if (!m->vmo || m->file)
 			return fail(buf, len, "anon mapping %#lx-%#lx without its VMO", m->start,
 				    m->end);
@@ -55,6 +63,9 @@ static int check_mapping(struct mm *mm, const struct mapping *m, const struct ma
 				    vmo_get_size(m->vmo));
 		break;
 	case MK_FILE:
+		if (m->flags & MF_KERNEL)
+			return fail(buf, len, "file mapping %#lx-%#lx marked kernel anon", m->start,
+				    m->end);
 		if (!m->file || m->vmo)
 			return fail(buf, len, "file mapping %#lx-%#lx without its file", m->start,
 				    m->end);

@@ -25,7 +25,9 @@ void mm_dump(struct mm *mm, FILE *out)
 		perms(m, p);
 		fprintf(out, "%012" PRIx64 "-%012" PRIx64 " %s %08" PRIx64 " %-7s", m->start,
 			m->end, p, m->off, mapping_kind_name(m->kind));
-		if (m->kind == MK_ANON)
+		if (m->kind == MK_ANON && (m->flags & MF_KERNEL))
+			fputs(" kernel (not adopted)", out);
+		else if (m->kind == MK_ANON)
 			fprintf(out, " vmo=%" PRIu64 " off=%#" PRIx64 " size=%#" PRIx64
 				     " committed=%#" PRIx64,
 				vmo_koid(m->vmo), m->off, vmo_get_size(m->vmo),

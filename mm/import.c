@@ -49,11 +49,10 @@
 #include "mm/internal.h"
 
 /* Backed by the kernel's own anonymous memory, not adopted (no VMO). To move to mm/mm.h. */
-#define MF_KERNEL 0x800u
 
 static const char name_vsyscall[] = "[vsyscall]";
 static const char *const special_names[] = {
-	"[vdso]", "[vvar]", "[vvar_vclock]", name_vsyscall, "[uprobes]",
+    "[vdso]", "[vvar]", "[vvar_vclock]", name_vsyscall, "[uprobes]",
 };
 static const char name_sysv[] = "[sysv-shm]";
 static const char name_device[] = "[device]";
@@ -71,10 +70,10 @@ struct hdr {
 	uint64_t ino;
 	const char *path; /* in the text, not terminated; NULL when none */
 	size_t pathlen;
-	bool vmflags;	  /* a VmFlags line was seen */
+	bool vmflags; /* a VmFlags line was seen */
 	int max_prot;
 	unsigned mf;
-	bool driver;	  /* VmFlags pf or io */
+	bool driver; /* VmFlags pf or io */
 };
 
 struct file_ent {
@@ -93,10 +92,10 @@ static const struct {
 	unsigned mf;
 	int max_prot;
 } vmflags[] = {
-	{ "mr", 0, PROT_READ },	     { "mw", 0, PROT_WRITE },	  { "me", 0, PROT_EXEC },
-	{ "sh", MF_SHARED, 0 },	     { "gd", MF_GROWSDOWN, 0 },	  { "lo", MF_LOCKED, 0 },
-	{ "lf", MF_LOCKONFAULT, 0 }, { "dc", MF_DONTFORK, 0 },	  { "wf", MF_WIPEONFORK, 0 },
-	{ "nr", MF_NORESERVE, 0 },   { "ht", MF_HUGETLB, 0 },	  { "nh", MF_STACK, 0 },
+    {"mr", 0, PROT_READ},      {"mw", 0, PROT_WRITE},	{"me", 0, PROT_EXEC},
+    {"sh", MF_SHARED, 0},      {"gd", MF_GROWSDOWN, 0}, {"lo", MF_LOCKED, 0},
+    {"lf", MF_LOCKONFAULT, 0}, {"dc", MF_DONTFORK, 0},	{"wf", MF_WIPEONFORK, 0},
+    {"nr", MF_NORESERVE, 0},   {"ht", MF_HUGETLB, 0},	{"nh", MF_STACK, 0},
 };
 
 /* --- Lexing ------------------------------------------------------------------------------ */
@@ -167,8 +166,8 @@ static bool parse_header(const char *p, const char *e, struct hdr *h)
 {
 	uint64_t major, minor;
 
-	if (!number(&p, e, 16, &h->start) || !expect(&p, e, '-') ||
-	    !number(&p, e, 16, &h->end) || !blanks(&p, e) || e - p < 4)
+	if (!number(&p, e, 16, &h->start) || !expect(&p, e, '-') || !number(&p, e, 16, &h->end) ||
+	    !blanks(&p, e) || e - p < 4)
 		return false;
 	if ((p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') ||
 	    (p[2] != 'x' && p[2] != '-') || (p[3] != 's' && p[3] != 'p'))
@@ -437,7 +436,7 @@ static int add_line(struct importer *im, struct hdr *h)
 
 static bool blank(const char *p, const char *e)
 {
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	return p == e;
 }
@@ -446,7 +445,8 @@ static void drop_files(struct importer *im)
 {
 	struct file_ent *fe, *tmp;
 
-	HASH_ITER(hh, im->files, fe, tmp) {
+	HASH_ITER(hh, im->files, fe, tmp)
+	{
 		HASH_DEL(im->files, fe);
 		mm_file_unref(fe->f);
 		free(fe);
@@ -455,8 +455,8 @@ static void drop_files(struct importer *im)
 
 int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line)
 {
-	struct importer im = { .mm = mm };
-	struct hdr h = { 0 };
+	struct importer im = {.mm = mm};
+	struct hdr h = {0};
 	bool open_hdr = false;
 	const char *p = smaps, *e, *ke;
 	int lineno = 0, bad = 0, r;
@@ -467,21 +467,24 @@ int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int
 	if (r)
 		return r;
 	for (; *p && !bad; p = *e ? e + 1 : e) {
+		const char *le; /* the line's end, without a '\r' (text that went through DOS) */
+
 		e = strchrnul(p, '\n');
+		le = e > p && e[-1] == '\r' ? e - 1 : e;
 		lineno++;
-		if (blank(p, e))
+		if (blank(p, le))
 			continue;
-		if (is_header(p, e)) {
+		if (is_header(p, le)) {
 			if (open_hdr && add_line(&im, &h))
 				bad = h.lineno;
 			memset(&h, 0, sizeof(h));
 			h.lineno = lineno;
 			open_hdr = true;
-			if (!bad && !parse_header(p, e, &h))
+			if (!bad && !parse_header(p, le, &h))
 				bad = lineno;
-		} else if (open_hdr && parse_key(p, e, &ke)) {
+		} else if (open_hdr && parse_key(p, le, &ke)) {
 			if (ke - p == 7 && !memcmp(p, "VmFlags", 7))
-				parse_vmflags(ke + 1, e, &h);
+				parse_vmflags(ke + 1, le, &h);
 		} else {
 			bad = lineno; /* neither a header nor a key of one */
 		}

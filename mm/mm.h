@@ -50,12 +50,14 @@ enum mapping_kind {
 #define MF_BRK 0x100u	  /* part of the heap made by brk */
 #define MF_HUGETLB 0x200u
 #define MF_ACCOUNT 0x400u /* private writable: counted as committed memory */
+#define MF_KERNEL 0x800u  /* MK_ANON still backed by the kernel's own anonymous memory (imported
+			     at exec, not adopted): no VMO; the kernel copies it on fork */
 
 struct mapping {
 	RB_ENTRY(mapping) link;
 	uint64_t start, end;
 	enum mapping_kind kind;
-	struct vmo *vmo;      /* MK_ANON: one reference held per mapping */
+	struct vmo *vmo;      /* MK_ANON: one reference held per mapping (NULL with MF_KERNEL) */
 	struct mm_file *file; /* MK_FILE: one reference held per mapping */
 	uint64_t off;	      /* offset in the VMO or file of `start` */
 	int prot;	      /* PROT_READ|PROT_WRITE|PROT_EXEC */
@@ -151,15 +153,18 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 /*
  * exec: the model of a freshly exec'd address space, built from the text of
  * /proc/PID/smaps (ranges, protections, names, and the VmFlags line). [vdso], [vvar],
- * [vvar_vclock], [vsyscall] become SPECIAL; file-backed lines FILE (through the backend's
- * file lookup when given an fd-less path: see import.c); anonymous lines ANON without a VMO
- * yet, to be adopted. `cfg` gives the VMAR and backend. 0 or -errno (-EINVAL: text that does
- * not parse, with the line number in *bad_line).
+ * [vvar_vclock], SysV shm and device files become SPECIAL ([vsyscall], above the user range,
+ * is not part of the mm); file-backed lines FILE (an mm_file without descriptor: fd -1, the
+ * path, dev and inode); anonymous lines ANON with MF_KERNEL and no VMO, to be adopted. `cfg`
+ * gives the VMAR and backend. 0 or -errno (-EINVAL: text that does not parse or does not fit
+ * the VMAR, with the line number in *bad_line; the mm is then destroyed).
  */
 int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line);
-/* Adoption: every anonymous mapping the kernel made (bss, heap, stack unless skip_stack)
- * gets an ANON VMO holding its current content (read with mem_read), mapped over it in one
- * replacing map per mapping, as one plan. 0 or -errno (rolled back). */
+/* Adoption: every MF_KERNEL mapping (bss, heap, and the stack unless skip_stack) gets an ANON
+ * VMO holding its current content (read with mem_read), mapped over it, all in one plan.
+ * A failure while preparing (-ENOMEM) changes nothing. Kernel memory that a plan step has
+ * replaced cannot be put back, so when a step fails the steps that ran stay committed as
+ * adopted and the step's error is returned; calling mm_adopt again finishes the job. */
 long mm_adopt(struct mm *mm, bool skip_stack);
 
 /* The mapping containing addr, or NULL. The first mapping ending above addr: mm_find_after. */

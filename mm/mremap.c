@@ -113,6 +113,7 @@ static long extend(struct txn *t, const struct mapping *m, uint64_t at, uint64_t
 		ext = piece(m, at, at + len, 0);
 		vmo_unref(ext->vmo);
 		ext->vmo = v;
+		ext->flags &= ~MF_KERNEL;
 		vmo_ref(v);
 	} else {
 		if (m->kind == MK_ANON && !(m->flags & MF_SHARED) &&
@@ -130,7 +131,7 @@ static long extend(struct txn *t, const struct mapping *m, uint64_t at, uint64_t
 /* Whether m's VMO may grow past offset end_off (nothing else uses it beyond). */
 static bool may_grow_vmo(struct mm *mm, const struct mapping *m, uint64_t end_off)
 {
-	if (m->kind != MK_ANON || (m->flags & MF_SHARED))
+	if (m->kind != MK_ANON || (m->flags & (MF_SHARED | MF_KERNEL)))
 		return false;
 	return vmo_unused_above(mm, m->vmo, end_off, 0, m->start);
 }
@@ -266,6 +267,7 @@ static long move(struct mm *mm, struct mremap_req *r)
 		fresh = piece(m, r->addr, r->addr + moved, 0);
 		vmo_unref(fresh->vmo);
 		fresh->vmo = v;
+		fresh->flags &= ~MF_KERNEL;
 		vmo_ref(v);
 		txn_map_mapping(&t, fresh, fresh->start, fresh->end, 0);
 		txn_set(&t, fresh->start, fresh->end, &fresh, 1);

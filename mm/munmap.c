@@ -56,7 +56,7 @@ static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e
 {
 	bool head = s == m->start, tail = e == m->end;
 
-	if (m->kind != MK_ANON || (m->flags & MF_SHARED))
+	if (m->kind != MK_ANON || (m->flags & (MF_SHARED | MF_KERNEL)))
 		return 0;
 	if (tail) {
 		txn_after(t, AFTER_SHRINK, m->vmo, vmo_off_at(m, s), m->end - s,

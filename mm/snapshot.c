@@ -34,9 +34,11 @@ static void drop_copies(struct copy **copies)
 	}
 }
 
+/* Private memory that lives in a VMO (kernel memory not yet adopted is copied by the
+ * kernel's own fork, like private file pages). */
 static bool private_anon(const struct mapping *m)
 {
-	return m->kind == MK_ANON && !(m->flags & MF_SHARED) && !(m->flags & MF_WIPEONFORK);
+	return m->kind == MK_ANON && !(m->flags & (MF_SHARED | MF_WIPEONFORK | MF_KERNEL));
 }
 
 /* Every fallible copy: one snapshot per private parent VMO. */
@@ -85,6 +87,7 @@ static long child_mapping(struct mapping *m, struct copy *copies, struct mapping
 			return e;
 		}
 		c->off = 0;
+		c->flags &= ~MF_KERNEL;
 	} else if (private_anon(m)) {
 		HASH_FIND_PTR(copies, &m->vmo, cp);
 		vmo_unref(c->vmo);

@@ -190,8 +190,9 @@ static void restore_range(struct txn *undo, struct mm *mm, uint64_t a, uint64_t 
 
 		if (s > at)
 			txn_unmap(undo, at, s - at);
-		if (m->kind == MK_SPECIAL) {
-			/* Only the kernel can make these: nothing a plan maps over them. */
+		if (m->kind == MK_SPECIAL || (m->flags & MF_KERNEL)) {
+			/* Only the kernel can make these (special mappings, its own anonymous
+			 * memory): a plan that replaced them cannot bring them back. */
 			fprintf(stderr, "starmm: cannot restore special mapping %#lx-%#lx\n",
 				(unsigned long)s, (unsigned long)e);
 			mm->failed = true;

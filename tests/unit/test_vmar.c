@@ -794,6 +794,18 @@ static long ref_auto(struct ref *m, uint64_t n, uint64_t al, uint64_t hint, uint
 	return a >= 0 ? a : ref_down(m, n, al, m->lo, m->hi);
 }
 
+/* MAP_32BIT without ASLR: the lowest fit (the whole reference VMAR lies in the window). */
+static long ref_32bit(struct ref *m, uint64_t n, uint64_t al, uint64_t hint, uint64_t hint_off)
+{
+	ref_claims(m);
+	if (hint && !hint_off && hint % al == 0 && ref_fits(m, hint, n))
+		return hint;
+	for (uint64_t a = 0; a + n <= REF_PAGES; a += al)
+		if (ref_fits(m, a, n))
+			return a;
+	return -1;
+}
+
 static void ref_set(struct ref *m, uint64_t a, uint64_t n, bool used, bool guard)
 {
 	for (uint64_t p = a; p < a + n; p++) {
@@ -837,19 +849,24 @@ static void ref_step(struct ref *m, struct vmar *v, int stats[4])
 	uint64_t n = 1 + rnd(rnd(8) == 0 ? 600 : 24), op = rnd(100);
 	uint64_t al = rnd(4) ? 1 : 1ULL << rnd(5);
 	unsigned flags = rnd(5) == 0 ? VMAR_GUARD : 0;
+	bool guard = flags;
 	long want, got;
 
 	if (op < 45) {
 		uint64_t hint = rnd(3) ? 0 : rnd(REF_PAGES), off = rnd(10) == 0 ? 8 : 0;
 
-		want = ref_auto(m, n, al, hint, off);
+		flags |= rnd(8) == 0 ? VMAR_32BIT : 0;
+		if (flags & VMAR_32BIT)
+			want = ref_32bit(m, n, al, hint, off);
+		else
+			want = ref_auto(m, n, al, hint, off);
 		got = alloc(v, n * PG, hint ? m->base + hint * PG + off : 0, al > 1 ? al * PG : 0,
 			    flags);
 		EXPECT(got == (want < 0 ? -ENOMEM : (long)(m->base + want * PG)),
-		       "auto %lu pages align %lu hint %lu: got %#lx, model %ld", n, al, hint, got,
-		       want);
+		       "auto %lu pages align %lu hint %lu flags %#x: got %#lx, model %ld", n, al,
+		       hint, flags, got, want);
 		if (want >= 0)
-			ref_set(m, want, n, true, flags);
+			ref_set(m, want, n, true, guard);
 		stats[want < 0 ? 1 : hint && want == (long)hint ? 2 : 0]++;
 	} else if (op < 65) {
 		long a = (long)rnd(REF_PAGES + 64) - 32;
@@ -861,7 +878,7 @@ static void ref_step(struct ref *m, struct vmar *v, int stats[4])
 		EXPECT(got == (want < 0 ? want : (long)(m->base + a * PG)),
 		       "exact page %ld, %lu pages: got %ld, model %ld", a, n, got, want);
 		if (want >= 0)
-			ref_set(m, want, n, true, flags);
+			ref_set(m, want, n, true, guard);
 		stats[3] += want == -EEXIST;
 	} else {
 		long a = (long)rnd(REF_PAGES + 64) - 32;
@@ -884,7 +901,7 @@ START_TEST(test_placement_matches_reference_model)
 	struct vmar v;
 
 	memset(&m, 0, sizeof(m));
-	m.base = 64 * GiB;
+	m.base = VMAR_32BIT_LO + 64 * MiB; /* inside the MAP_32BIT window */
 	m.slot = 1000;
 	m.slot_n = 2;
 	m.lo = 16;
