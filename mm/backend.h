@@ -34,7 +34,10 @@ struct mm_file {
 	mode_t st_mode;	 /* S_IFREG, S_IFDIR, ... */
 	dev_t dev;
 	ino_t ino;
-	bool noexec;	 /* on a noexec mount */
+	bool noexec;	 /* on a noexec mount, or a superblock that is never executable (pipefs,
+			    sockfs, procfs...: Linux's SB_I_NOEXEC) */
+	bool mmap_sync;	 /* its filesystem accepts MAP_SYNC (FOP_MMAP_SYNC: ext4, xfs) */
+	bool dax;	 /* a DAX file: the only kind such filesystems map with MAP_SYNC */
 	bool append;	 /* inode is append-only (chattr +a) */
 	char *path;	 /* for dumps; may be NULL */
 };
@@ -45,7 +48,8 @@ enum plan_op {
 	PLAN_MAP_VMO,  /* MAP_SHARED|MAP_FIXED of vmo at off over [addr, addr + len) */
 	PLAN_MAP_FILE, /* MAP_FIXED of file at off, MAP_SHARED or MAP_PRIVATE per map_flags */
 	PLAN_UNMAP,    /* munmap [addr, addr + len) */
-	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot */
+	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot; MAP_LOCKED in map_flags: the range
+			  is locked (the kernel populates it when it becomes writable) */
 	PLAN_MOVE,     /* mremap(addr, len, new_len, MAYMOVE|FIXED[|DONTUNMAP], new_addr): the
 			  kernel moves the pages (private file COW copies included) */
 	PLAN_SYSCALL,  /* a call passed through to the real address space after the model's
@@ -67,6 +71,8 @@ struct plan_step {
 	uint64_t args[6];
 	long result;   /* set by the backend for each step it ran (PLAN_SYSCALL: the raw result,
 			  >= 0 on success) */
+	bool touched;  /* set by the backend when a failed step reached the kernel (which may
+			  have changed part of the range); false when it failed before */
 };
 
 struct plan {

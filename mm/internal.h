@@ -117,7 +117,7 @@ void txn_map_vmo(struct txn *t, uint64_t addr, uint64_t len, struct vmo *vmo, ui
 void txn_map_file(struct txn *t, uint64_t addr, uint64_t len, struct mm_file *file, uint64_t off,
 		  int prot, int map_flags);
 void txn_unmap(struct txn *t, uint64_t addr, uint64_t len);
-void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot);
+void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags);
 /* The kernel moves [addr, addr + len) to new_addr, resized to new_len (see PLAN_MOVE). */
 void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
 	      bool dontunmap);

@@ -51,6 +51,7 @@ struct mmap_req {
 	struct mm_file *file;
 	unsigned mf;  /* MF_* of the new mapping */
 	int max_prot;
+	long late_err; /* an error Linux returns after it changed the address space */
 };
 
 /* ksys_mmap_pgoff's huge page handling: the length is rounded to the huge page size. */
@@ -83,7 +84,8 @@ static long check_file(struct mmap_req *r)
 	switch (r->flags & MAP_TYPE) {
 	case MAP_SHARED:
 	case MAP_SHARED_VALIDATE:
-		if ((r->flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (r->flags & ~LEGACY_MAP_MASK))
+		if ((r->flags & MAP_TYPE) == MAP_SHARED_VALIDATE &&
+		    (r->flags & ~(LEGACY_MAP_MASK | (f->mmap_sync ? MAP_SYNC : 0))))
 			return -EOPNOTSUPP;
 		if ((r->prot & PROT_WRITE) && !can_write)
 			return -EACCES;
@@ -170,6 +172,22 @@ static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
 	return !m || m->start >= end;
 }
 
+/*
+ * ext4 and xfs refuse VM_SYNC on files that are not DAX in their ->mmap, which runs after a
+ * MAP_FIXED target was torn down: Linux returns EOPNOTSUPP and leaves the hole.
+ */
+static long sync_refused(struct txn *t, struct mmap_req *r)
+{
+	if (!(r->flags & MAP_FIXED) || range_free(t->mm, r->addr, r->addr + r->len))
+		return -EOPNOTSUPP;
+	if (unmap_prepare(t, r->addr, r->addr + r->len))
+		return -ENOMEM;
+	txn_set(t, r->addr, r->addr + r->len, NULL, 0);
+	txn_unmap(t, r->addr, r->len);
+	r->late_err = -EOPNOTSUPP;
+	return 0;
+}
+
 static long do_mmap(struct mm *mm, struct txn *t, struct mmap_req *r)
 {
 	uint64_t total, data, locked;
@@ -228,6 +246,11 @@ static long do_mmap(struct mm *mm, struct txn *t, struct mmap_req *r)
 		    !may_expand_vm(mm, is_data, r->len / PAGE - total))
 			return -ENOMEM;
 	}
+	if (r->file && (r->flags & MAP_SYNC) && r->file->mmap_sync && !r->file->dax)
+		return sync_refused(t, r);
+	/* mmap_region(): huge pages are never counted as locked */
+	if (r->mf & MF_HUGETLB)
+		r->mf &= ~MF_LOCKED;
 
 	m = mapping_new();
 	m->start = r->addr;
@@ -297,5 +320,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, in
 	e = do_mmap(mm, &t, &r);
 	e = e ? txn_abort(&t, e) : txn_commit(&t);
 	mm_file_unref(r.file);
-	return e ? syscall_errno(e, mmap_errnos) : (long)r.addr;
+	if (e)
+		return syscall_errno(e, mmap_errnos);
+	return r.late_err ? r.late_err : (long)r.addr;
 }

@@ -75,7 +75,16 @@ static long apply(struct mm *mm, uint64_t start, uint64_t end, int prot)
 			news = xrealloc(news, (cap = cap ? 2 * cap : 8) * sizeof(*news));
 		news[n++] = s;
 	}
-	txn_protect(&t, start, end - start, prot);
+	/* One step per run of mappings equally locked: the kernel populates locked memory
+	 * that turns writable, and the backend must know which. */
+	for (size_t i = 0, j; i < n; i = j) {
+		unsigned locked = news[i]->flags & MF_LOCKED;
+
+		for (j = i + 1; j < n && (news[j]->flags & MF_LOCKED) == locked; j++)
+			;
+		txn_protect(&t, news[i]->start, news[j - 1]->end - news[i]->start, prot,
+			    locked ? MAP_LOCKED : 0);
+	}
 	txn_set(&t, start, end, news, n);
 	free(news);
 	return txn_commit(&t);

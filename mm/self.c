@@ -4,7 +4,10 @@
  *
  * Policy, stated because the self backend shares one process with whatever it is compared
  * against: MAP_LOCKED is recorded by the model but not passed down (the kernel would charge
- * the region's locked pages to the same RLIMIT_MEMLOCK as the test's native side); holes are
+ * the region's locked pages to the same RLIMIT_MEMLOCK as the test's native side). What
+ * locking does to content is kept: the kernel populates locked memory, for write when it is
+ * private and writable (so private file pages are copied at once), and so does this backend
+ * (MAP_POPULATE; MADV_POPULATE_WRITE when a locked range becomes writable). Holes are
  * PROT_NONE placeholders (see self.h), never real holes.
  */
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,7 +37,9 @@ static long sys_result(long r)
 static long run_step(struct self_backend *sb, const struct plan_step *s)
 {
 	int hole_flags = MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE;
-	int extra = s->map_flags & ~MAP_LOCKED;
+	int extra = s->map_flags & MAP_LOCKED ? (s->map_flags & ~MAP_LOCKED) | MAP_POPULATE
+					      : s->map_flags;
+	long r;
 
 	if (s->addr < sb->lo || s->len > sb->hi - sb->lo || s->addr - sb->lo > sb->hi - sb->lo - s->len)
 		return -EFAULT;
@@ -49,7 +55,11 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 		return sys_result((long)mmap((void *)s->addr, s->len, PROT_NONE, hole_flags,
 					     sb->hole_fd, 0));
 	case PLAN_PROTECT:
-		return sys_result(mprotect((void *)s->addr, s->len, s->prot));
+		r = sys_result(mprotect((void *)s->addr, s->len, s->prot));
+		/* Population failures (past the end of a file) are ignored, as mprotect does. */
+		if (!r && (s->map_flags & MAP_LOCKED) && (s->prot & PROT_WRITE))
+			madvise((void *)s->addr, s->len, MADV_POPULATE_WRITE);
+		return r;
 	case PLAN_MOVE:
 		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)
 			return -EFAULT;
@@ -72,6 +82,7 @@ static size_t self_run(void *ctx, struct plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		long r = fault_hit("backend.step");
 
+		p->steps[i].touched = !r;
 		p->steps[i].result = r ? r : run_step(ctx, &p->steps[i]);
 		if (p->steps[i].result < 0)
 			return i;
@@ -79,10 +90,35 @@ static size_t self_run(void *ctx, struct plan *p)
 	return p->n;
 }
 
+/* Filesystem facts mmap depends on, from the superblock's magic number. */
+static void superblock_facts(int fd, struct mm_file *f)
+{
+	/* SB_I_NOEXEC superblocks: path_noexec() is true for every file on them. */
+	static const unsigned long noexec_fs[] = {
+		0x50495045, /* pipefs */
+		0x534f434b, /* sockfs */
+		0x09041934, /* anon_inodefs */
+		0x9fa0,	    /* procfs */
+		0x62656572, /* sysfs */
+	};
+	struct statfs sfs;
+	struct statvfs vfs;
+	struct statx stx;
+
+	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	if (fstatfs(fd, &sfs) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(noexec_fs) / sizeof(noexec_fs[0]); i++)
+		f->noexec |= (unsigned long)sfs.f_type == noexec_fs[i];
+	/* ext2/3/4 and xfs set FOP_MMAP_SYNC */
+	f->mmap_sync = sfs.f_type == 0xef53 || sfs.f_type == 0x58465342;
+	f->dax = statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
+		 (stx.stx_attributes & STATX_ATTR_DAX);
+}
+
 static int self_file_get(void *ctx, int fd, struct mm_file **out)
 {
 	struct mm_file *f;
-	struct statvfs vfs;
 	struct stat st;
 	char link[64], path[4096];
 	int fl, attr = 0, e;
@@ -110,7 +146,8 @@ static int self_file_get(void *ctx, int fd, struct mm_file **out)
 	f->st_mode = st.st_mode;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	superblock_facts(fd, f);
+	f->mmap_sync &= S_ISREG(st.st_mode) != 0; /* only regular files' operations have it */
 	f->append = ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_APPEND_FL);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);

@@ -110,9 +110,12 @@ void txn_unmap(struct txn *t, uint64_t addr, uint64_t len)
 	step(t, PLAN_UNMAP, addr, len);
 }
 
-void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot)
+void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags)
 {
-	step(t, PLAN_PROTECT, addr, len)->prot = prot;
+	struct plan_step *s = step(t, PLAN_PROTECT, addr, len);
+
+	s->prot = prot;
+	s->map_flags = map_flags;
 }
 
 void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
@@ -210,25 +213,30 @@ static void reprotect_range(struct txn *undo, struct mm *mm, uint64_t a, uint64_
 	for (struct mapping *m = table_from(mm, a); m && m->start < b; m = mm_next(mm, m)) {
 		uint64_t s = m->start > a ? m->start : a, e = m->end < b ? m->end : b;
 
-		txn_protect(undo, s, e - s, m->prot);
+		txn_protect(undo, s, e - s, m->prot, mapping_map_flags(m) & MAP_LOCKED);
 	}
 }
 
+/* Undoes steps [0, done), and the failed step `done` too when it reached the kernel (a
+ * kernel failure may leave part of its range changed: a MAP_FIXED that tore the old mapping
+ * down, an mprotect that changed some of the range). */
 static void run_undo(struct txn *t, size_t done)
 {
 	struct mm *mm = t->mm;
 	struct txn undo;
-	size_t ok;
+	size_t ok, n = done + (done < t->plan.n && t->plan.steps[done].touched);
 
-	if (!done)
+	if (!n)
 		return;
 	memset(&undo, 0, sizeof(undo));
 	undo.mm = mm;
-	for (size_t i = done; i-- > 0;) {
+	for (size_t i = n; i-- > 0;) {
 		struct plan_step *s = &t->plan.steps[i];
 
 		if (s->op == PLAN_SYSCALL)
 			continue; /* passed-through calls come last in a plan: nothing to undo */
+		if (s->op == PLAN_MOVE && i == done)
+			continue; /* a failed mremap moved nothing */
 		if (s->op == PLAN_MOVE) {
 			/* Pages go back where they were, then the target gets its old content. */
 			if (!s->dontunmap)

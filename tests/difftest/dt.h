@@ -72,9 +72,9 @@
  */
 #define DT_SKIP_BRK_GROW_FAULT	    0
 #define DT_SKIP_VMA_BOUNDS	    1
-#define DT_SKIP_SYNC_FILE	    1
-#define DT_SKIP_PIPE_EXEC	    1
-#define DT_SKIP_LOCKED_PRIVATE_FILE 1
+#define DT_SKIP_SYNC_FILE	    0
+#define DT_SKIP_PIPE_EXEC	    0
+#define DT_SKIP_LOCKED_PRIVATE_FILE 0
 
 /* The test files: FILE_SIZE bytes of a pattern, the last page partial. */
 #define DT_FILE_SIZE (3 * DT_PAGE + 1000)
