@@ -10,6 +10,8 @@ echo
 "$b/bench/self_vs_native"
 echo
 "$b/bench/snapshot"
+echo
+"$b/bench/fork_snapshot"
 if [ -x "$b/bench/vmar_bench" ]; then
 	echo
 	"$b/bench/vmar_bench"

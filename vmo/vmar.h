@@ -78,6 +78,28 @@ struct vmar_req {
 
 /* 0 or -EINVAL (range, slot or window not page-aligned or outside the range). */
 int vmar_init(struct vmar *v, const struct vmar_config *cfg);
+
+/* The user range of x86-64 with 4-level page tables: [mmap_min_addr, TASK_SIZE). */
+#define VMAR_USER_BASE 0x10000ULL
+#define VMAR_USER_TOP 0x7ffffffff000ULL
+#define VMAR_MMAP_GAP_MIN (128ULL << 20) /* arch/x86/mm/mmap.c: SIZE_128M */
+
+enum vmar_mode {
+	VMAR_FULL, /* automatic placement anywhere in the user range */
+	VMAR_HALF, /* only in its lower half, as Starnix's restricted mode */
+};
+
+/*
+ * The configuration of a whole user address space (vmo/vmar_user.c): the VMAR covers the user
+ * range; placement starts below Linux's mmap_base for a main stack whose top is stack_top,
+ * i.e. stack_top - clamp(rlimit_stack + guard gap, 128 MiB, 5/6 of the range), and the
+ * VMAR's own random origin below it supplies mmap_base's randomisation. With VMAR_HALF the
+ * window is the lower half and the top is clamped into it. The slot is reserved for the
+ * trampoline (slot_size 0: none). 0 or -EINVAL (stack top or slot outside the user range).
+ */
+int vmar_user_config(struct vmar_config *cfg, enum vmar_mode mode, uint64_t stack_top,
+		     uint64_t rlimit_stack, uint64_t slot, uint64_t slot_size, bool aslr,
+		     uint64_t seed);
 void vmar_destroy(struct vmar *v);
 
 /* Allocates and returns the address, or -errno: -ENOMEM (no room; an exact range outside the
