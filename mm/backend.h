@@ -93,6 +93,9 @@ struct mm_backend {
 	bool (*capable)(void *ctx, int cap);
 	/* Whether the CPU and kernel support protection keys (pkey 0 is then allocated). */
 	bool (*pkeys)(void *ctx);
+	/* Whether the kernel knows a config-dependent madvise advice (CONFIG_KSM, THP, memory
+	 * failure): madvise with length 0 answers 0 when it does, EINVAL when not. */
+	bool (*advice_known)(void *ctx, int advice);
 	/* Reads/writes the program's memory the way the kernel's own accesses do, for what no
 	 * VMO backs (private file pages, special mappings): /proc/PID/mem. 0 or -errno. */
 	long (*mem_read)(void *ctx, uint64_t addr, void *buf, size_t len);

@@ -81,22 +81,9 @@
 static const int madvise_errnos[] = {EACCES, EAGAIN, EBADF,	 EFAULT,    EINVAL, EIO,
 				     ENOMEM, EPERM,  EOPNOTSUPP, EHWPOISON, 0};
 
-/* Whether the running kernel was built with the code behind a config-dependent advice
- * (CONFIG_KSM, CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_MEMORY_FAILURE): madvise with a length of
- * zero answers 0 for known advice and EINVAL for unknown advice, and changes nothing. */
-static bool kernel_knows(int advice)
-{
-	static signed char known[128];
-
-	if (advice < 0 || advice >= (int)sizeof(known))
-		return false;
-	if (!known[advice])
-		known[advice] = syscall(SYS_madvise, 0UL, 0UL, advice) == 0 ? 1 : -1;
-	return known[advice] > 0;
-}
-
-/* madvise_behavior_valid() */
-static bool advice_valid(int advice)
+/* madvise_behavior_valid(); config-dependent advice (KSM, THP, memory failure) is valid
+ * when the running kernel has it, which the backend knows. */
+static bool advice_valid(struct mm *mm, int advice)
 {
 	switch (advice) {
 	case MADV_NORMAL:
@@ -125,7 +112,7 @@ static bool advice_valid(int advice)
 	case MADV_COLLAPSE:
 	case MADV_HWPOISON:
 	case MADV_SOFT_OFFLINE:
-		return kernel_knows(advice);
+		return mm->be->advice_known && mm->be->advice_known(mm->be_ctx, advice);
 	default:
 		return false; /* MADV_GUARD_INSTALL/REMOVE included: see the top of the file */
 	}
@@ -456,7 +443,7 @@ long mm_madvise(struct mm *mm, uint64_t start, uint64_t len_in, int advice)
 	uint64_t len, end;
 
 	/* is_valid_madvise() */
-	if (!advice_valid(advice))
+	if (!advice_valid(mm, advice))
 		return -EINVAL;
 	if (PAGE_OFF(start))
 		return -EINVAL;

@@ -181,6 +181,12 @@ static bool self_pkeys(void *ctx)
 	return ((struct self_backend *)ctx)->pkeys;
 }
 
+static bool self_advice_known(void *ctx, int advice)
+{
+	(void)ctx;
+	return syscall(SYS_madvise, 0UL, 0UL, advice) == 0;
+}
+
 /* /proc/self/mem, as the kernel's own accesses: through protections (FOLL_FORCE). */
 static long self_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -205,6 +211,7 @@ const struct mm_backend self_backend_ops = {
 	.rlimit = self_rlimit,
 	.capable = self_capable,
 	.pkeys = self_pkeys,
+	.advice_known = self_advice_known,
 	.mem_read = self_mem_read,
 	.mem_write = self_mem_write,
 };
