@@ -14,26 +14,12 @@
 #include <unistd.h>
 
 #include "mm/mm.h"
+#include "scripts/bench/bench.h"
 #include "mm/self.h"
 #include "vmo/vmo.h"
 
 #define NMAPS 64
 #define MAPLEN (1ULL << 20)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double plain_copy(uint64_t len)
 {
@@ -48,11 +34,11 @@ static double plain_copy(uint64_t len)
 			exit(1);
 	if (ftruncate(out, (off_t)len) < 0)
 		exit(1);
-	t0 = now();
+	t0 = bench_now();
 	while (ioff < (loff_t)len)
 		if (copy_file_range(in, &ioff, out, &ooff, len - ioff, 0) <= 0)
 			exit(1);
-	t0 = now() - t0;
+	t0 = bench_now() - t0;
 	close(in);
 	close(out);
 	free(buf);
@@ -73,18 +59,18 @@ static void measure(struct mm *mm, struct self_backend *sb, uint64_t stride, con
 	for (int k = 0; k < 5; k++) {
 		struct mm child;
 		struct plan plan;
-		double t0 = now();
+		double t0 = bench_now();
 
 		vmo_stats_get(&a);
 		if (mm_snapshot(mm, &child, &self_backend_ops, sb, &plan))
 			exit(1);
-		t[k] = now() - t0;
+		t[k] = bench_now() - t0;
 		vmo_stats_get(&b);
 		copied = b.bytes_copied - a.bytes_copied;
 		free(plan.steps);
 		mm_destroy(&child);
 	}
-	qsort(t, 5, sizeof(t[0]), cmp);
+	bench_median(t, 5);
 	printf("%-24s mapped %3llu MiB, committed %5.1f MiB, copied %5.1f MiB: snapshot %7.2f ms\n",
 	       what, NMAPS * MAPLEN >> 20, committed / 1048576.0, copied / 1048576.0, t[2] * 1e3);
 }
@@ -111,7 +97,7 @@ int main(void)
 	measure(&mm, &sb, 4096, "every page written");
 	for (int k = 0; k < 5; k++)
 		c[k] = plain_copy(NMAPS * MAPLEN);
-	qsort(c, 5, sizeof(c[0]), cmp);
+	bench_median(c, 5);
 	printf("%-24s %lld MiB between two memfds: %7.2f ms\n", "copy_file_range of",
 	       NMAPS * MAPLEN >> 20, c[2] * 1e3);
 	mm_destroy(&mm);

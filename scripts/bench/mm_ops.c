@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "mm/mm.h"
+#include "scripts/bench/bench.h"
 
 static size_t null_run(void *ctx, struct plan *p)
 {
@@ -23,21 +24,6 @@ static size_t null_run(void *ctx, struct plan *p)
 }
 
 static const struct mm_backend null_backend = { .name = "null", .run = null_run };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double run(uint64_t nmaps, uint64_t iters)
 {
@@ -57,7 +43,7 @@ static double run(uint64_t nmaps, uint64_t iters)
 	for (uint64_t i = 0; i < nmaps; i++)
 		mm_mmap(&mm, base + 2 * i * 4096, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
 			MAP_FIXED, -1, 0);
-	t0 = now();
+	t0 = bench_now();
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t len = (1 + i % 4) * 4096;
 		long a = mm_mmap(&mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -72,7 +58,7 @@ static double run(uint64_t nmaps, uint64_t iters)
 		mm_munmap(&mm, (uint64_t)a, len);
 		ops += 4;
 	}
-	t = now() - t0;
+	t = bench_now() - t0;
 	if (mm.count != nmaps) {
 		fprintf(stderr, "mm_ops: %lu mappings at the end, expected %lu\n",
 			(unsigned long)mm.count, (unsigned long)nmaps);
@@ -93,7 +79,7 @@ int main(void)
 
 		for (int k = 0; k < 5; k++)
 			r[k] = run(sizes[s], 100000);
-		qsort(r, 5, sizeof(r[0]), cmp);
+		bench_median(r, 5);
 		printf("%-12lu %14.0f\n", (unsigned long)sizes[s], r[2]);
 	}
 	return 0;

@@ -11,25 +11,11 @@
 #include <time.h>
 
 #include "mm/mm.h"
+#include "scripts/bench/bench.h"
 #include "mm/self.h"
 
 #define LEN (64 * 1024)
 #define ITERS 20000
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void touch(char *p)
 {
@@ -39,7 +25,7 @@ static void touch(char *p)
 
 static double native(void)
 {
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (int i = 0; i < ITERS; i++) {
 		char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -50,12 +36,12 @@ static double native(void)
 		touch(p);
 		munmap(p, LEN);
 	}
-	return (now() - t0) / ITERS;
+	return (bench_now() - t0) / ITERS;
 }
 
 static double model(struct mm *mm)
 {
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (int i = 0; i < ITERS; i++) {
 		long a = mm_mmap(mm, 0, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -66,7 +52,7 @@ static double model(struct mm *mm)
 		touch((char *)a);
 		mm_munmap(mm, (uint64_t)a, LEN);
 	}
-	return (now() - t0) / ITERS;
+	return (bench_now() - t0) / ITERS;
 }
 
 int main(void)
@@ -86,8 +72,8 @@ int main(void)
 		n[k] = native();
 		m[k] = model(&mm);
 	}
-	qsort(n, 5, sizeof(n[0]), cmp);
-	qsort(m, 5, sizeof(m[0]), cmp);
+	bench_median(n, 5);
+	bench_median(m, 5);
 	printf("mmap+touch+munmap of 64 KiB, median of 5 runs of %d, interleaved\n", ITERS);
 	printf("%-28s %10.2f us\n", "native", n[2] * 1e6);
 	printf("%-28s %10.2f us\n", "model + self backend", m[2] * 1e6);

@@ -11,30 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scripts/bench/bench.h"
 #include "vmo/vmo.h"
 
 #define SIZE (64ULL << 20)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double plain_copy(struct vmo *v)
 {
 	int fd = memfd_create("bench-copy", MFD_CLOEXEC);
 	loff_t in = 0, out = 0;
-	double t0 = now();
+	double t0 = bench_now();
 
 	if (fd < 0 || ftruncate(fd, SIZE) < 0)
 		exit(1);
@@ -44,7 +30,7 @@ static double plain_copy(struct vmo *v)
 		if (n <= 0)
 			exit(1);
 	}
-	t0 = now() - t0;
+	t0 = bench_now() - t0;
 	close(fd);
 	return t0;
 }
@@ -52,11 +38,11 @@ static double plain_copy(struct vmo *v)
 static double snapshot(struct vmo *v)
 {
 	struct vmo *c;
-	double t0 = now();
+	double t0 = bench_now();
 
 	if (vmo_create_child(v, VMO_CHILD_SNAPSHOT, 0, SIZE, &c) < 0)
 		exit(1);
-	t0 = now() - t0;
+	t0 = bench_now() - t0;
 	vmo_unref(c);
 	return t0;
 }
@@ -70,8 +56,8 @@ static void measure(const char *what, struct vmo *v)
 		p[k] = plain_copy(v);
 		s[k] = snapshot(v);
 	}
-	qsort(p, 5, sizeof(p[0]), cmp);
-	qsort(s, 5, sizeof(s[0]), cmp);
+	bench_median(p, 5);
+	bench_median(s, 5);
 	printf("%-30s committed %5.1f MiB: copy_file_range %7.2f ms (%5.2f GB/s of range), "
 	       "snapshot %7.2f ms (%5.2f GB/s of range)\n",
 	       what, committed / 1048576.0, p[2] * 1e3, SIZE / p[2] / 1e9, s[2] * 1e3,

@@ -14,18 +14,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "scripts/bench/bench.h"
 #include "vmo/vmar.h"
 
 #define PG   VMAR_PAGE_SIZE
 #define RUNS 5
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint64_t rng = 1;
 
@@ -90,7 +83,7 @@ static double run_random(uint64_t n, uint64_t p)
 		addr[i] = must(vmar_alloc(&v, &r), "alloc");
 		size[i] = r.size;
 	}
-	t = now();
+	t = bench_now();
 	for (uint64_t i = 0; i < p; i++) {
 		uint64_t k = rnd(n);
 		struct vmar_req r = {.size = (1 + rnd(16)) * PG};
@@ -99,7 +92,7 @@ static double run_random(uint64_t n, uint64_t p)
 		addr[k] = must(vmar_alloc(&v, &r), "alloc");
 		size[k] = r.size;
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	check(&v);
 	vmar_destroy(&v);
 	free(addr);
@@ -119,13 +112,13 @@ static double run_holes(uint64_t n, uint64_t p)
 
 		must(vmar_alloc(&v, &r), "exact alloc");
 	}
-	t = now();
+	t = bench_now();
 	for (uint64_t i = 0; i < p; i++) {
 		long a = must(vmar_alloc(&v, &(struct vmar_req){.size = 2 * PG}), "alloc");
 
 		must(vmar_release(&v, a, 2 * PG), "release");
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	check(&v);
 	vmar_destroy(&v);
 	return t;
@@ -140,20 +133,13 @@ static double run_32bit(uint64_t n, uint64_t p)
 	init(&v, true);
 	for (uint64_t i = 0; i < n; i++)
 		must(vmar_alloc(&v, &r), "32-bit alloc");
-	t = now();
+	t = bench_now();
 	for (uint64_t i = 0; i < p; i++)
 		must(vmar_release(&v, must(vmar_alloc(&v, &r), "32-bit alloc"), PG), "release");
-	t = now() - t;
+	t = bench_now() - t;
 	check(&v);
 	vmar_destroy(&v);
 	return t;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static void report(const char *name, double (*fn)(uint64_t, uint64_t), uint64_t n, uint64_t p)
@@ -162,7 +148,7 @@ static void report(const char *name, double (*fn)(uint64_t, uint64_t), uint64_t 
 
 	for (int i = 0; i < RUNS; i++)
 		t[i] = fn(n, p);
-	qsort(t, RUNS, sizeof(t[0]), cmp);
+	bench_median(t, RUNS);
 	printf("vmar %-6s %7lu nodes, %7lu alloc/release pairs: %7.3f s, %6.2f M ops/s, "
 	       "%6.0f ns/op\n",
 	       name, (unsigned long)n, (unsigned long)p, t[RUNS / 2], 2.0 * p / t[RUNS / 2] / 1e6,

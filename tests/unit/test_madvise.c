@@ -67,32 +67,6 @@ static long madv(uint64_t addr, uint64_t len, int advice)
 	return r;
 }
 
-/* Whether the VmFlags line of /proc/self/smaps for the mapping holding addr has `flag`. */
-static bool kernel_flag(uint64_t addr, const char *flag)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512], want[8];
-	bool in = false, found = false;
-
-	ck_assert_ptr_nonnull(f);
-	snprintf(want, sizeof(want), " %s", flag);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		char c;
-
-		if (sscanf(line, "%lx-%lx %c", &s, &e, &c) == 3) {
-			in = addr >= s && addr < e;
-			continue;
-		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			found = strstr(line + 8, want) != NULL;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static bool model_flag(uint64_t addr, unsigned flag)
 {
 	struct mapping *m = mm_find(&T.mm, addr);
@@ -362,13 +336,13 @@ START_TEST(test_wipeonfork_splits_and_keeponfork_merges_back)
 		ck_assert_ptr_eq(m->vmo, vmo);
 		ck_assert_uint_eq(m->off, i * P);
 		ck_assert_int_eq(!!(m->flags & MF_WIPEONFORK), i == 1);
-		ck_assert_int_eq(kernel_flag(na + i * P, "wf"), i == 1);
+		ck_assert_int_eq(tu_vmflag(na + i * P, "wf"), i == 1);
 	}
 	ck_assert_int_eq(madv(a, 3 * P, MADV_KEEPONFORK), 0);
 	TU_KERNEL_EQ(native_madvise(na, 3 * P, MADV_KEEPONFORK), 0);
 	ck_assert_uint_eq(T.mm.count, 1);
 	ck_assert(!model_flag(a + P, MF_WIPEONFORK));
-	ck_assert(!kernel_flag(na + P, "wf"));
+	ck_assert(!tu_vmflag(na + P, "wf"));
 	munmap((void *)na, 3 * P);
 	tu_mm_teardown(&T);
 }
@@ -428,13 +402,13 @@ START_TEST(test_flag_advice_over_a_hole_changes_both_sides_then_enomem)
 	TU_KERNEL_EQ(native_madvise(na + P, 3 * P, MADV_DONTFORK), -ENOMEM);
 	ck_assert(!model_flag(a, MF_DONTFORK) && model_flag(a + P, MF_DONTFORK));
 	ck_assert(model_flag(a + 3 * P, MF_DONTFORK) && !model_flag(a + 4 * P, MF_DONTFORK));
-	ck_assert(!kernel_flag(na, "dc") && kernel_flag(na + P, "dc"));
-	ck_assert(kernel_flag(na + 3 * P, "dc") && !kernel_flag(na + 4 * P, "dc"));
+	ck_assert(!tu_vmflag(na, "dc") && tu_vmflag(na + P, "dc"));
+	ck_assert(tu_vmflag(na + 3 * P, "dc") && !tu_vmflag(na + 4 * P, "dc"));
 	/* Starting in the hole: the mapping after it still gets the advice. */
 	ck_assert_int_eq(madv(a + 2 * P, 3 * P, MADV_WIPEONFORK), -ENOMEM);
 	TU_KERNEL_EQ(native_madvise(na + 2 * P, 3 * P, MADV_WIPEONFORK), -ENOMEM);
 	ck_assert(model_flag(a + 4 * P, MF_WIPEONFORK));
-	ck_assert(kernel_flag(na + 4 * P, "wf"));
+	ck_assert(tu_vmflag(na + 4 * P, "wf"));
 	/* Only a hole. */
 	ck_assert_int_eq(madv(a + 2 * P, P, MADV_DONTFORK), -ENOMEM);
 	TU_KERNEL_EQ(native_madvise(na + 2 * P, P, MADV_DONTFORK), -ENOMEM);
@@ -473,7 +447,7 @@ START_TEST(test_refusing_mapping_stops_the_walk_keeping_what_came_before)
 	ck_assert_int_eq(madv(a, 3 * P, MADV_WIPEONFORK), -EINVAL);
 	TU_KERNEL_EQ(native_madvise(na, 3 * P, MADV_WIPEONFORK), -EINVAL);
 	ck_assert(model_flag(a, MF_WIPEONFORK) && !model_flag(a + 2 * P, MF_WIPEONFORK));
-	ck_assert(kernel_flag(na, "wf") && !kernel_flag(na + 2 * P, "wf"));
+	ck_assert(tu_vmflag(na, "wf") && !tu_vmflag(na + 2 * P, "wf"));
 	/* FREE: the first page is dropped, the shared one refuses, the third keeps its data. */
 	ck_assert_int_eq(madv(a, 3 * P, MADV_FREE), -EINVAL);
 	TU_KERNEL_EQ(native_madvise(na, 3 * P, MADV_FREE), -EINVAL);
@@ -588,7 +562,7 @@ START_TEST(test_nohugepage_is_the_model_nohugepage_flag)
 	} else {
 		ck_assert_int_eq(madv(a, P, MADV_NOHUGEPAGE), 0);
 		ck_assert(model_flag(a, MF_STACK) && !model_flag(a + P, MF_STACK));
-		ck_assert_int_eq(kernel_flag(na, "nh"), 1);
+		ck_assert_int_eq(tu_vmflag(na, "nh"), 1);
 		ck_assert_uint_eq(T.mm.count, 2);
 		ck_assert_int_eq(madv(a, 2 * P, MADV_HUGEPAGE), 0);
 		ck_assert(!model_flag(a, MF_STACK));

@@ -90,33 +90,6 @@ static long unlock(uint64_t addr, uint64_t len)
 	return r;
 }
 
-/* Whether the VmFlags of the mapping holding addr (/proc/self/smaps) have `flag`. */
-static bool kernel_flag(uint64_t addr, const char *flag)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512], want[8];
-	bool in = false, found = false;
-
-	if (!f)
-		return false;
-	snprintf(want, sizeof(want), " %s", flag);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		char c;
-
-		if (sscanf(line, "%lx-%lx %c", &s, &e, &c) == 3) {
-			in = addr >= s && addr < e;
-			continue;
-		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			found = strstr(line + 8, want) != NULL;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static unsigned lock_flags(uint64_t addr)
 {
 	struct mapping *m = mm_find(&T.mm, addr);
@@ -139,12 +112,12 @@ START_TEST(test_mlock_splits_and_locks_the_real_pages)
 	ck_assert_uint_eq(lock_flags(a + 3 * P), 0);
 	ck_assert_ptr_eq(mm_find(&T.mm, a + P)->vmo, vmo);
 	ck_assert_uint_eq(mm_find(&T.mm, a + P)->off, P);
-	ck_assert(kernel_flag(a + P, "lo") && !kernel_flag(a, "lo"));
+	ck_assert(tu_vmflag(a + P, "lo") && !tu_vmflag(a, "lo"));
 	ck_assert_uint_eq(vmo_committed(vmo), 2 * P); /* populated, as mlock does */
 	ck_assert_int_eq(unlock(a, 4 * P), 0);
 	ck_assert_uint_eq(T.mm.count, 1);
 	ck_assert_uint_eq(T.mm.locked_pages, 0);
-	ck_assert(!kernel_flag(a + P, "lo"));
+	ck_assert(!tu_vmflag(a + P, "lo"));
 	tu_mm_teardown(&T);
 }
 END_TEST
@@ -159,7 +132,7 @@ START_TEST(test_unaligned_start_locks_every_page_touched)
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)(na + 1), P)), 0);
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(!!lock_flags(a + i * P), i < 2);
-		ck_assert_int_eq(kernel_flag(na + i * P, "lo"), i < 2);
+		ck_assert_int_eq(tu_vmflag(na + i * P, "lo"), i < 2);
 	}
 	ck_assert_uint_eq(T.mm.locked_pages, 2);
 	ck_assert_int_eq(unlock(a + P + 5, 1), 0); /* the second page only */
@@ -186,7 +159,7 @@ START_TEST(test_mlock2_onfault_and_its_flags)
 	ck_assert_int_eq(lock(a, P, MLOCK_ONFAULT), 0);
 	ck_assert_int_eq(native_mlock2(na, P, MLOCK_ONFAULT), 0);
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED | MF_LOCKONFAULT);
-	ck_assert(kernel_flag(na, "lf") && kernel_flag(a, "lf"));
+	ck_assert(tu_vmflag(na, "lf") && tu_vmflag(a, "lf"));
 	ck_assert_uint_eq(vmo_committed(vmo), 0); /* nothing populated */
 	ck_assert_uint_eq(T.mm.locked_pages, 1);
 	/* mlock over it turns it into a plain lock */
@@ -219,8 +192,8 @@ START_TEST(test_hole_midway_is_enomem_after_locking_the_part_before)
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)na, 3 * P)), -ENOMEM);
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
 	ck_assert_uint_eq(lock_flags(a + 2 * P), 0);
-	ck_assert(kernel_flag(na, "lo") && !kernel_flag(na + 2 * P, "lo"));
-	ck_assert(kernel_flag(a, "lo") && !kernel_flag(a + 2 * P, "lo"));
+	ck_assert(tu_vmflag(na, "lo") && !tu_vmflag(na + 2 * P, "lo"));
+	ck_assert(tu_vmflag(a, "lo") && !tu_vmflag(a + 2 * P, "lo"));
 	ck_assert_uint_eq(T.mm.locked_pages, 1);
 	/* munlock stops at the hole the same way */
 	ck_assert_int_eq(lock(a + 2 * P, P, 0), 0);
@@ -229,7 +202,7 @@ START_TEST(test_hole_midway_is_enomem_after_locking_the_part_before)
 	ck_assert_int_eq(tu_sys(sys_munlock((void *)na, 3 * P)), -ENOMEM);
 	ck_assert_uint_eq(lock_flags(a), 0);
 	ck_assert_uint_eq(lock_flags(a + 2 * P), MF_LOCKED);
-	ck_assert(!kernel_flag(na, "lo") && kernel_flag(na + 2 * P, "lo"));
+	ck_assert(!tu_vmflag(na, "lo") && tu_vmflag(na + 2 * P, "lo"));
 	munmap((void *)na, 3 * P);
 	tu_mm_teardown(&T);
 }
@@ -244,7 +217,7 @@ START_TEST(test_hole_at_start_is_enomem_and_changes_nothing)
 	ck_assert_int_eq(lock(a + P, 2 * P, 0), -ENOMEM);
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)(na + P), 2 * P)), -ENOMEM);
 	ck_assert_uint_eq(lock_flags(a + 2 * P), 0);
-	ck_assert(!kernel_flag(na + 2 * P, "lo"));
+	ck_assert(!tu_vmflag(na + 2 * P, "lo"));
 	ck_assert_int_eq(unlock(a + P, P), -ENOMEM);
 	ck_assert_int_eq(tu_sys(sys_munlock((void *)(na + P), P)), -ENOMEM);
 	ck_assert_uint_eq(T.mm.locked_pages, 0);
@@ -268,8 +241,8 @@ START_TEST(test_prot_none_is_locked_then_enomem_from_populating)
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)na, 2 * P)), -ENOMEM);
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
 	ck_assert_uint_eq(lock_flags(a + P), MF_LOCKED);
-	ck_assert(kernel_flag(na, "lo") && kernel_flag(na + P, "lo"));
-	ck_assert(kernel_flag(a, "lo") && kernel_flag(a + P, "lo"));
+	ck_assert(tu_vmflag(na, "lo") && tu_vmflag(na + P, "lo"));
+	ck_assert(tu_vmflag(a, "lo") && tu_vmflag(a + P, "lo"));
 	ck_assert_uint_eq(T.mm.locked_pages, 2);
 	/* With MLOCK_ONFAULT nothing is populated, so nothing fails. */
 	ck_assert_int_eq(lock(a, 2 * P, MLOCK_ONFAULT), 0);
@@ -292,7 +265,7 @@ START_TEST(test_file_mapping_beyond_its_end_is_locked_then_enomem)
 	ck_assert_int_eq(lock(a, 3 * P, 0), -ENOMEM);
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)na, 3 * P)), -ENOMEM);
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
-	ck_assert(kernel_flag(na, "lo") && kernel_flag(a, "lo"));
+	ck_assert(tu_vmflag(na, "lo") && tu_vmflag(a, "lo"));
 	munmap((void *)na, 3 * P);
 	close(fd);
 	tu_mm_teardown(&T);
@@ -322,7 +295,7 @@ START_TEST(test_lengths_wrap_as_linux_rounds_them)
 	ck_assert_int_eq(lock(a + 5, UINT64_MAX, 0), 0);
 	ck_assert_int_eq(tu_sys(sys_mlock((void *)(na + 5), UINT64_MAX)), 0);
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
-	ck_assert(kernel_flag(na, "lo"));
+	ck_assert(tu_vmflag(na, "lo"));
 	ck_assert_int_eq(unlock(a, 0), 0);
 	munmap((void *)na, P);
 	tu_mm_teardown(&T);
@@ -504,7 +477,7 @@ START_TEST(test_mlockall_locks_every_mapping_and_munlockall_unlocks_them)
 	ck_assert_uint_eq(lock_flags(b), MF_LOCKED);
 	ck_assert_uint_eq(lock_flags(c), MF_LOCKED);
 	ck_assert_uint_eq(T.mm.locked_pages, T.mm.total_pages);
-	ck_assert(kernel_flag(a, "lo") && kernel_flag(b, "lo") && kernel_flag(c, "lo"));
+	ck_assert(tu_vmflag(a, "lo") && tu_vmflag(b, "lo") && tu_vmflag(c, "lo"));
 	ck_assert_int_eq(mm_mlockall(&T.mm, MCL_CURRENT | MCL_ONFAULT), 0);
 	TU_CHECK(&T.mm);
 	ck_assert_uint_eq(lock_flags(b), MF_LOCKED | MF_LOCKONFAULT);
@@ -512,7 +485,7 @@ START_TEST(test_mlockall_locks_every_mapping_and_munlockall_unlocks_them)
 	TU_CHECK(&T.mm);
 	ck_assert_uint_eq(lock_flags(a) | lock_flags(b) | lock_flags(c), 0);
 	ck_assert_uint_eq(T.mm.locked_pages, 0);
-	ck_assert(!kernel_flag(a, "lo") && !kernel_flag(b, "lo") && !kernel_flag(c, "lo"));
+	ck_assert(!tu_vmflag(a, "lo") && !tu_vmflag(b, "lo") && !tu_vmflag(c, "lo"));
 	tu_mm_teardown(&T);
 }
 END_TEST
@@ -523,9 +496,9 @@ static int native_mlockall_child(void *arg)
 	long p = tu_native_mmap(0, P, PROT_NONE, ANON, -1, 0);
 
 	r[0] = tu_sys(sys_mlockall(MCL_CURRENT));
-	r[1] = p > 0 && kernel_flag((uint64_t)p, "lo");
+	r[1] = p > 0 && tu_vmflag((uint64_t)p, "lo");
 	r[2] = tu_sys(sys_munlockall());
-	r[3] = p > 0 && kernel_flag((uint64_t)p, "lo");
+	r[3] = p > 0 && tu_vmflag((uint64_t)p, "lo");
 	return 0;
 }
 

@@ -340,3 +340,29 @@ bool tu_under_valgrind(void)
 
 	return p && strstr(p, "vgpreload");
 }
+
+bool tu_vmflag(uint64_t addr, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512], want[8];
+	bool in = false, found = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), " %s", flag);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		char c;
+
+		if (sscanf(line, "%lx-%lx %c", &s, &e, &c) == 3) {
+			in = addr >= s && addr < e;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			found = strstr(line + 8, want) != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}

@@ -105,6 +105,10 @@ long tu_sys(long r);
 /* A native address range of len bytes that is free right now (mapped, then unmapped). */
 uint64_t tu_native_free_range(uint64_t len);
 
+/* Whether the VmFlags line of /proc/self/smaps for the mapping holding addr has `flag` ("lo",
+ * "wf", "dc"...). Usable in forked children (no assertion). */
+bool tu_vmflag(uint64_t addr, const char *flag);
+
 /* Drops cap from the effective set of this process. 0 or -errno. */
 int tu_drop_cap(int cap);
 /* Pages of data_vm (VmData of /proc/self/status). */
