@@ -98,12 +98,15 @@ static void clip(struct mm *mm, struct mapping *m, uint64_t start, uint64_t end)
 	account(mm, m, +1);
 }
 
-static void remove_range(struct mm *mm, uint64_t start, uint64_t end)
+/* Removes every mapping part in [start, end); returns how many bytes of it were mapped. */
+static uint64_t remove_range(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct mapping *m = table_from(mm, start), *next;
+	uint64_t covered = 0;
 
 	while (m && m->start < end) {
 		next = RB_NEXT(mm_tree, &mm->maps, m);
+		covered += (m->end < end ? m->end : end) - (m->start > start ? m->start : start);
 		if (m->start < start && m->end > end) {
 			struct mapping *right = mapping_slice(m, end, m->end);
 
@@ -119,6 +122,31 @@ static void remove_range(struct mm *mm, uint64_t start, uint64_t end)
 			erase(mm, m);
 		m = next;
 	}
+	return covered;
+}
+
+/* Whether the VMAR's guard marks in [start, end) would change with news (a growsdown mapping
+ * placed or replaced): then the VMAR is updated node by node. */
+static bool guards_in(struct mm *mm, uint64_t start, uint64_t end, struct mapping **news,
+		      size_t n)
+{
+	struct vmar_node *v = vmar_find(&mm->vmar, start);
+
+	for (size_t i = 0; i < n; i++)
+		if (news[i]->flags & MF_GROWSDOWN)
+			return true;
+	for (; v && v->start < end; v = vmar_next(&mm->vmar, v))
+		if (v->guard)
+			return true;
+	return false;
+}
+
+/* Whether the VMAR holds [start, end) as exactly one allocation (placed by the operation). */
+static bool placed(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vmar_node *v = vmar_find(&mm->vmar, start);
+
+	return v && v->start == start && v->end == end;
 }
 
 /* Merges compatible neighbours among the mappings touching [start, end]. */
@@ -141,7 +169,20 @@ static void merge_around(struct mm *mm, uint64_t start, uint64_t end)
 
 void table_set(struct mm *mm, uint64_t start, uint64_t end, struct mapping **news, size_t n)
 {
-	remove_range(mm, start, end);
+	uint64_t covered = remove_range(mm, start, end), tiled = 0;
+
+	for (size_t i = 0; i < n; i++)
+		tiled += news[i]->end - news[i]->start;
+	/* A range mapped before and after (mprotect, madvise flags...) leaves the VMAR as it
+	 * is, unless growsdown guards change; so does a new mapping over exactly the range the
+	 * operation placed while preparing. */
+	if (tiled == end - start && (covered == end - start || (!covered && placed(mm, start, end))) &&
+	    !guards_in(mm, start, end, news, n)) {
+		for (size_t i = 0; i < n; i++)
+			insert(mm, news[i]);
+		merge_around(mm, start, end);
+		return;
+	}
 	vmar_release(&mm->vmar, start, end - start);
 	for (size_t i = 0; i < n; i++) {
 		struct vmar_req req = {
