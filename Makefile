@@ -24,10 +24,12 @@ LIBS = -lbsd
 INJECT_SRC := fault/inject.c fault/points.c
 VMO_SRC := $(wildcard vmo/*.c)
 MM_SRC := $(wildcard mm/*.c)
+TRACER_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
 
 INJECT_LIB := $(B)/libinject.a
 VMO_LIB := $(B)/libvmo.a
 MM_LIB := $(B)/libmm.a
+TRACER_LIB := $(B)/libtracer.a
 LAYER_LIBS := $(MM_LIB) $(VMO_LIB) $(INJECT_LIB)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -37,6 +39,7 @@ DIFFTEST_BIN := $(B)/difftest
 DEMO_BIN := $(B)/starmm-demo
 BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BIN := $(patsubst scripts/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+TRACER_REMOTE_BIN := $(B)/tests/tracer_remote
 
 OPS ?= 2000
 SEED ?= 1
@@ -44,7 +47,7 @@ SEED ?= 1
 .PHONY: all check test unit asan demo difftest bench clean format deps
 # Keep object files that pattern rules would treat as intermediate.
 .SECONDARY:
-all: $(LAYER_LIBS) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN)
+all: $(LAYER_LIBS) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) $(TRACER_REMOTE_BIN)
 
 deps:
 	@bash scripts/deps.sh
@@ -56,6 +59,7 @@ check: deps
 # Every test: unit tests, then the differential test (several seeds, one unprivileged pass).
 test: unit
 	@bash tests/run-difftest.sh $(B)/difftest
+	@bash tests/tracer/remote/run.sh $(TRACER_REMOTE_BIN)
 
 unit: $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)
@@ -78,6 +82,7 @@ bench: $(BENCH_BIN)
 $(INJECT_LIB): $(INJECT_SRC:%.c=$(B)/%.o)
 $(VMO_LIB): $(VMO_SRC:%.c=$(B)/%.o)
 $(MM_LIB): $(MM_SRC:%.c=$(B)/%.o)
+$(TRACER_LIB): $(TRACER_SRC:%.c=$(B)/%.o)
 
 $(B)/%.a:
 	@mkdir -p $(@D)
@@ -96,6 +101,11 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/tests/unit/testutil.o $(LAYER_LIBS)
 
 $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The remote-call test drives a real traced child: trampoline, batches, the ptrace backend.
+$(TRACER_REMOTE_BIN): $(B)/tests/tracer/remote/test_remote.o $(TRACER_LIB) $(LAYER_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
 
 $(DEMO_BIN): $(B)/mm/demo/starmm-demo.o $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

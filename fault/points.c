@@ -22,6 +22,7 @@ const struct fault_point fault_points[] = {
     {"vmar.alloc", ENOMEM, "placing a mapping in a VMAR"},
     {"backend.step", ENOMEM, "a step of a plan run by the self backend"},
     {"backend.file", EMFILE, "the backend taking a reference to a program's file"},
+    {"remote.batch", EIO, "a batch of injected calls (ptrace backend)"},
 };
 
 const size_t fault_npoints = sizeof(fault_points) / sizeof(fault_points[0]);

@@ -45,7 +45,7 @@ START_TEST(test_table_lists_the_documented_points)
 	    {"vmo.create", ENOMEM},   {"vmo.resize", ENOMEM}, {"vmo.snapshot", ENOMEM},
 	    {"vmo.commit", ENOMEM},   {"vmo.decommit", EIO},  {"vmo.read", EIO},
 	    {"vmo.write", EIO},	      {"vmar.alloc", ENOMEM}, {"backend.step", ENOMEM},
-	    {"backend.file", EMFILE},
+	    {"backend.file", EMFILE}, {"remote.batch", EIO},
 	};
 
 	ck_assert_uint_eq(fault_npoints, sizeof(want) / sizeof(want[0]));

@@ -1,0 +1,436 @@
+/*
+ * The ptrace backend (ptrace_backend.h): mm's plans as batches of injected calls, mirroring
+ * the self backend (mm/self.c) call for call, minus its region checks and placeholders: the
+ * tracee's whole address space is the model's, and an unmapped range is really unmapped.
+ *
+ * Invariant: a descriptor the batch opens in the tracee is closed before run() returns,
+ * whatever failed (a follow-up batch when the failure came between its open and close).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fault/inject.h"
+#include "tracer/ptrace_backend.h"
+#include "vmo/vmo.h"
+
+#define MAX_STEP_RECS 3 /* open, map, close */
+
+/* Where a step's records sit in a batch. */
+struct step_recs {
+	int first, n; /* records [first, first + n) */
+	int main;     /* the record whose result is the step's */
+	int fd_rec;   /* the openat record, or -1 */
+};
+
+static struct tr_call *add(struct tr_call *c, int *n, long nr)
+{
+	struct tr_call *x = &c[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	x->nr = nr;
+	return x;
+}
+
+/* Appends an openat of the supervisor's fd through /proc: the record index, or -ENOSPC. */
+static int add_open(struct tr_ptrace_backend *b, struct tr_call *c, int *n, int fd, int oflags)
+{
+	char path[64];
+	uint64_t at;
+	struct tr_call *x;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", b->sup, fd);
+	at = tr_tramp_str(b->t, path);
+	if (!at)
+		return -ENOSPC;
+	x = add(c, n, SYS_openat);
+	x->arg[0] = (uint64_t)AT_FDCWD;
+	x->arg[1] = at;
+	x->arg[2] = (uint64_t)(oflags | O_CLOEXEC);
+	return *n - 1;
+}
+
+/* The records of step s, appended to c[*n...]. 0, -ENOSPC (no room left in this batch), or
+ * another -errno that fails the step before the kernel sees it. */
+static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, struct tr_call *c,
+		      int *n, struct step_recs *sr)
+{
+	int save = *n, fd = -1, open = -1, flags = s->map_flags;
+	struct tr_call *x;
+
+	if (*n + MAX_STEP_RECS > (int)TR_MAX_RECS)
+		return -ENOSPC;
+	sr->first = *n;
+	sr->fd_rec = -1;
+	switch (s->op) {
+	case PLAN_MAP_VMO:
+		open = add_open(b, c, n, vmo_fd(s->vmo), O_RDWR);
+		flags |= MAP_SHARED;
+		break;
+	case PLAN_MAP_FILE:
+		if (s->file->prog_fd >= 0)
+			fd = s->file->prog_fd;
+		else if (s->file->fd >= 0)
+			open = add_open(b, c, n, s->file->fd, s->file->oflags & O_ACCMODE);
+		else
+			return -EBADF;
+		break;
+	case PLAN_UNMAP:
+		x = add(c, n, SYS_munmap);
+		x->arg[0] = s->addr;
+		x->arg[1] = s->len;
+		break;
+	case PLAN_PROTECT:
+		x = add(c, n, SYS_mprotect);
+		x->arg[0] = s->addr;
+		x->arg[1] = s->len;
+		x->arg[2] = (uint64_t)s->prot;
+		break;
+	case PLAN_MOVE:
+		x = add(c, n, SYS_mremap);
+		x->arg[0] = s->addr;
+		x->arg[1] = s->len;
+		x->arg[2] = s->new_len;
+		x->arg[3] = MREMAP_MAYMOVE | MREMAP_FIXED | (s->dontunmap ? MREMAP_DONTUNMAP : 0);
+		x->arg[4] = s->new_addr;
+		break;
+	case PLAN_SYSCALL:
+		x = add(c, n, s->nr);
+		memcpy(x->arg, s->args, sizeof(x->arg));
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (open == -ENOSPC) {
+		*n = save;
+		return -ENOSPC;
+	}
+	if (s->op == PLAN_MAP_VMO || s->op == PLAN_MAP_FILE) {
+		x = add(c, n, SYS_mmap);
+		x->arg[0] = s->addr;
+		x->arg[1] = s->len;
+		x->arg[2] = (uint64_t)s->prot;
+		x->arg[3] = (uint64_t)(flags | MAP_FIXED);
+		x->arg[4] = (uint64_t)fd;
+		x->arg[5] = s->off;
+		if (open >= 0) {
+			x->chain[4] = TR_CHAIN(open);
+			sr->fd_rec = open;
+			x = add(c, n, SYS_close);
+			x->chain[0] = TR_CHAIN(open);
+		}
+		sr->main = open >= 0 ? *n - 2 : *n - 1;
+	} else {
+		sr->main = *n - 1;
+	}
+	sr->n = *n - sr->first;
+	return 0;
+}
+
+/* Closes, in a batch of its own, a descriptor a failed batch left open in the tracee. */
+static void close_left_open(struct tr_ptrace_backend *b, long fd)
+{
+	struct tr_call c = {.nr = SYS_close, .arg = {(uint64_t)fd}};
+
+	if (tr_remote_batch(b->r, &c, 1) == 1)
+		b->batches++;
+}
+
+static bool failed(long result)
+{
+	return (unsigned long)result >= -4095UL;
+}
+
+/* Sets the results of the batch's steps from its records (done of them ran; err is the
+ * batch's own error, -ESRCH); how many steps succeeded. */
+static size_t settle(struct tr_ptrace_backend *b, struct plan_step *steps, size_t nsteps,
+		     const struct step_recs *sr, const struct tr_call *c, int done, int err)
+{
+	int f = done > 0 && failed(c[done - 1].result) ? done - 1 : -1; /* the failed record */
+
+	for (size_t k = 0; k < nsteps; k++) {
+		struct plan_step *s = &steps[k];
+		int last = sr[k].first + sr[k].n - 1, fd = sr[k].fd_rec;
+
+		if (done > last && (f < 0 || f > last)) {
+			s->result = s->op == PLAN_SYSCALL ? c[sr[k].main].result : 0;
+			s->touched = false;
+			continue;
+		}
+		if (f >= sr[k].first) {
+			s->result = c[f].result;
+			s->touched = f != fd;
+		} else { /* the batch stopped before this step ended: the tracee died */
+			s->result = err ? err : -EIO;
+			s->touched = done > sr[k].first;
+		}
+		/* An fd opened, its close not run: close it (the mmap failed). */
+		if (fd >= 0 && done > fd && !failed(c[fd].result) && done <= last && !b->r->dead)
+			close_left_open(b, c[fd].result);
+		return k;
+	}
+	return nsteps;
+}
+
+static size_t ptrace_run(void *ctx, struct plan *p)
+{
+	struct tr_ptrace_backend *b = ctx;
+	struct tr_call c[TR_MAX_RECS];
+	struct step_recs sr[TR_MAX_RECS];
+	size_t i = 0;
+
+	if (!b->r->t)
+		b->r->t = b->t; /* a session begun before the install */
+	while (i < p->n) {
+		size_t k = 0, ok;
+		int n = 0, e, got;
+
+		e = fault_hit("remote.batch");
+		if (e) {
+			p->steps[i].result = e;
+			p->steps[i].touched = false;
+			return i;
+		}
+		tr_tramp_str_reset(b->t);
+		while (i + k < p->n) {
+			e = build_step(b, &p->steps[i + k], c, &n, &sr[k]);
+			if (e == -ENOSPC && k)
+				break;
+			if (e) {
+				p->steps[i + k].result = e == -ENOSPC ? -E2BIG : e;
+				p->steps[i + k].touched = false;
+				break;
+			}
+			k++;
+		}
+		if (!k)
+			return i;
+		got = tr_remote_batch(b->r, c, n);
+		b->batches++;
+		ok = settle(b, &p->steps[i], k, sr, c, b->r->done, got < 0 ? got : 0);
+		i += ok;
+		if (ok < k)
+			return i;
+		if (e && e != -ENOSPC)
+			return i; /* the step that could not be built */
+	}
+	return p->n;
+}
+
+/* Filesystem facts mmap depends on, from the superblock's magic number (as mm/self.c). */
+static void superblock_facts(int fd, struct mm_file *f)
+{
+	/* SB_I_NOEXEC superblocks: path_noexec() is true for every file on them. */
+	static const unsigned long noexec_fs[] = {
+	    0x50495045, /* pipefs */
+	    0x534f434b, /* sockfs */
+	    0x09041934, /* anon_inodefs */
+	    0x9fa0,	/* procfs */
+	    0x62656572, /* sysfs */
+	};
+	struct statfs sfs;
+	struct statvfs vfs;
+	struct statx stx;
+
+	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	if (fstatfs(fd, &sfs) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(noexec_fs) / sizeof(noexec_fs[0]); i++)
+		f->noexec |= (unsigned long)sfs.f_type == noexec_fs[i];
+	/* ext2/3/4 and xfs set FOP_MMAP_SYNC */
+	f->mmap_sync = sfs.f_type == 0xef53 || sfs.f_type == 0x58465342;
+	f->dax = statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
+		 (stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+static int ptrace_file_get(void *ctx, int fd, struct mm_file **out)
+{
+	struct tr_ptrace_backend *b = ctx;
+	struct mm_file *f;
+	struct stat st;
+	char link[64], path[4096];
+	int copy, fl, attr = 0, e;
+	ssize_t n;
+
+	if (fd < 0)
+		return -EBADF;
+	copy = (int)syscall(SYS_pidfd_getfd, b->pidfd, fd, 0);
+	if (copy < 0)
+		return errno == EBADF ? -EBADF : errno == ESRCH ? -ESRCH : -errno;
+	fl = fcntl(copy, F_GETFL);
+	if (fl < 0 || (fl & O_PATH) || fstat(copy, &st) < 0) {
+		close(copy);
+		return -EBADF;
+	}
+	e = fault_hit("backend.file");
+	if (e) {
+		close(copy);
+		return e;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		close(copy);
+		return -ENOMEM;
+	}
+	f->fd = copy; /* pidfd_getfd sets close-on-exec */
+	f->refs = 1;
+	f->prog_fd = fd;
+	f->oflags = fl & (O_ACCMODE | O_APPEND);
+	f->st_mode = st.st_mode;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	superblock_facts(copy, f);
+	f->mmap_sync &= S_ISREG(st.st_mode) != 0;
+	f->append = ioctl(copy, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_APPEND_FL);
+	snprintf(link, sizeof(link), "/proc/%d/fd/%d", b->tid, fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = 0;
+		f->path = strdup(path);
+	}
+	*out = f;
+	return 0;
+}
+
+static int ptrace_rlimit(void *ctx, int resource, struct rlimit *out)
+{
+	struct tr_ptrace_backend *b = ctx;
+
+	return prlimit(b->tgid, (enum __rlimit_resource)resource, NULL, out) < 0 ? -errno : 0;
+}
+
+/* A line "Key:\t<value>" of /proc/<tid>/status, as text; false when absent. */
+static bool status_field(pid_t tid, const char *key, char *val, size_t len)
+{
+	char path[64], line[256];
+	size_t kl = strlen(key);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, kl) || line[kl] != ':')
+			continue;
+		snprintf(val, len, "%s", line + kl + 1);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool ptrace_capable(void *ctx, int cap)
+{
+	struct tr_ptrace_backend *b = ctx;
+	unsigned long long eff;
+	char v[64];
+
+	if (cap < 0 || cap > 63 || !status_field(b->tid, "CapEff", v, sizeof(v)) ||
+	    sscanf(v, "%llx", &eff) != 1)
+		return false;
+	return eff >> cap & 1;
+}
+
+static bool ptrace_pkeys(void *ctx)
+{
+	return ((struct tr_ptrace_backend *)ctx)->pkeys;
+}
+
+/* The kernel is the same for the supervisor and the program: ask it here, as self.c does. */
+static bool ptrace_advice_known(void *ctx, int advice)
+{
+	(void)ctx;
+	return syscall(SYS_madvise, 0UL, 0UL, advice) == 0;
+}
+
+static long ptrace_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct tr_ptrace_backend *b = ctx;
+	ssize_t n = pread(b->mem_fd, buf, len, (off_t)addr);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
+
+static long ptrace_mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	struct tr_ptrace_backend *b = ctx;
+	ssize_t n = pwrite(b->mem_fd, buf, len, (off_t)addr);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+}
+
+const struct mm_backend tr_ptrace_backend_ops = {
+    .name = "ptrace",
+    .run = ptrace_run,
+    .file_get = ptrace_file_get,
+    .rlimit = ptrace_rlimit,
+    .capable = ptrace_capable,
+    .pkeys = ptrace_pkeys,
+    .advice_known = ptrace_advice_known,
+    .mem_read = ptrace_mem_read,
+    .mem_write = ptrace_mem_write,
+};
+
+/* Protection keys: the same probe as self.c (pkey_mprotect with key 0), on a page of ours. */
+static bool probe_pkeys(void)
+{
+	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok;
+
+	if (p == MAP_FAILED)
+		return false;
+	ok = syscall(SYS_pkey_mprotect, p, 4096UL, PROT_NONE, 0) == 0;
+	munmap(p, 4096);
+	return ok;
+}
+
+int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_remote *r,
+			   struct tr_tramp *t)
+{
+	char path[64], v[64];
+	int e;
+
+	memset(b, 0, sizeof(*b));
+	b->tid = tid;
+	b->tgid = status_field(tid, "Tgid", v, sizeof(v)) ? atoi(v) : tid;
+	b->sup = getpid();
+	b->r = r;
+	b->t = t;
+	b->pidfd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/mem", tid);
+	b->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (b->mem_fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	b->pidfd = (int)syscall(SYS_pidfd_open, b->tgid, 0);
+	if (b->pidfd < 0) {
+		e = -errno;
+		close(b->mem_fd);
+		b->mem_fd = -1;
+		return e;
+	}
+	b->pkeys = probe_pkeys();
+	return 0;
+}
+
+void tr_ptrace_backend_release(struct tr_ptrace_backend *b)
+{
+	if (b->mem_fd >= 0)
+		close(b->mem_fd);
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	b->mem_fd = b->pidfd = -1;
+}

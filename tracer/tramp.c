@@ -1,0 +1,219 @@
+/*
+ * The trampoline (tramp.h): the routine that runs a batch of syscall records, and its
+ * installation in a tracee.
+ *
+ * The routine is assembled here with the supervisor (not executed here: its bytes are
+ * copied into the tracee's code page). It addresses the data page rip-relative, as "the
+ * page after my own start", so it runs at any page-aligned address. Registers: rbx = data
+ * page, r12 = n, r13 = current record, r14 = index; rcx = argument index (syscall clobbers
+ * rcx and r11, so rcx is reset for every record).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "tracer/remote.h"
+#include "tracer/tramp.h"
+
+_Static_assert(sizeof(struct tr_rec) == TR_REC_SIZE, "record layout");
+_Static_assert(sizeof(struct tr_data) == TR_PAGE, "data page layout");
+
+/* clang-format off */
+__asm__(
+	"	.pushsection .rodata.tr_tramp, \"a\"\n"
+	"	.balign 16\n"
+	"	.globl tr_tramp_code\n"
+	"	.hidden tr_tramp_code\n"
+	"tr_tramp_code:\n"
+	".Ltr_start:\n"
+	"	lea	.Ltr_start+4096(%rip), %rbx\n"		/* data page */
+	"	movl	0(%rbx), %r12d\n"			/* n */
+	"	lea	64(%rbx), %r13\n"			/* rec[0] */
+	"	xor	%r14d, %r14d\n"				/* i = 0 */
+	"	movl	%r14d, 4(%rbx)\n"			/* done = 0 */
+	"1:	cmp	%r12, %r14\n"
+	"	jae	9f\n"
+	"	xor	%ecx, %ecx\n"				/* j = 0 */
+	"2:	movzbl	64(%r13,%rcx), %eax\n"			/* chain[j] */
+	"	test	%eax, %eax\n"
+	"	jz	3f\n"
+	"	dec	%eax\n"
+	"	imul	$80, %rax, %rax\n"
+	"	mov	120(%rbx,%rax), %rax\n"			/* rec[chain - 1].result */
+	"	mov	%rax, 8(%r13,%rcx,8)\n"			/* arg[j] = it */
+	"3:	inc	%ecx\n"
+	"	cmp	$6, %ecx\n"
+	"	jb	2b\n"
+	"	mov	0(%r13), %rax\n"
+	"	mov	8(%r13), %rdi\n"
+	"	mov	16(%r13), %rsi\n"
+	"	mov	24(%r13), %rdx\n"
+	"	mov	32(%r13), %r10\n"
+	"	mov	40(%r13), %r8\n"
+	"	mov	48(%r13), %r9\n"
+	"	syscall\n"
+	"	mov	%rax, 56(%r13)\n"			/* result */
+	"	inc	%r14\n"
+	"	movl	%r14d, 4(%rbx)\n"			/* done = i + 1 */
+	"	cmp	$-4095, %rax\n"				/* -4095 <= rax <= -1: stop */
+	"	jae	9f\n"
+	"	add	$80, %r13\n"
+	"	jmp	1b\n"
+	"9:	int3\n"
+	"	.globl tr_tramp_code_end\n"
+	"	.hidden tr_tramp_code_end\n"
+	"tr_tramp_code_end:\n"
+	"	.popsection\n");
+/* clang-format on */
+
+extern const unsigned char tr_tramp_code[], tr_tramp_code_end[];
+
+static size_t code_len(void)
+{
+	return (size_t)(tr_tramp_code_end - tr_tramp_code);
+}
+
+uint64_t tr_tramp_entry(const struct tr_tramp *t)
+{
+	return t->addr;
+}
+
+uint64_t tr_tramp_trap(const struct tr_tramp *t)
+{
+	return t->addr + code_len(); /* just after the int3, the last byte */
+}
+
+uint64_t tr_tramp_str(struct tr_tramp *t, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	uint64_t at;
+
+	if (n > TR_STR_SIZE - t->str_used)
+		return 0;
+	memcpy(t->data->str + t->str_used, s, n);
+	at = t->addr + TR_PAGE + TR_STR_OFF + t->str_used;
+	t->str_used += n;
+	return at;
+}
+
+void tr_tramp_str_reset(struct tr_tramp *t)
+{
+	t->str_used = 0;
+}
+
+void tr_tramp_release(struct tr_tramp *t)
+{
+	if (t->data)
+		munmap(t->data, TR_PAGE);
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->data = NULL;
+	t->memfd = -1;
+	t->addr = 0;
+}
+
+/* Writes the routine and the memfd's path into the tracee's code page (read+exec). */
+static int write_code(pid_t tid, uint64_t addr, const char *path)
+{
+	char mem[64];
+	int fd, e = 0;
+
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", tid);
+	fd = open(mem, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (pwrite(fd, tr_tramp_code, code_len(), (off_t)addr) != (ssize_t)code_len() ||
+	    pwrite(fd, path, strlen(path) + 1, (off_t)(addr + TR_CODE_PATH_OFF)) !=
+		(ssize_t)strlen(path) + 1)
+		e = errno ? -errno : -EIO;
+	close(fd);
+	return e;
+}
+
+int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr)
+{
+	uint64_t data = addr + TR_PAGE;
+	char path[64];
+	long res, fd;
+	int e;
+
+	_Static_assert(TR_CODE_PATH_OFF >= 256, "the path must not overlap the routine");
+	if (code_len() > TR_CODE_PATH_OFF)
+		return -EINVAL;
+	t->memfd = -1;
+	t->data = NULL;
+	t->addr = 0;
+	t->str_used = 0;
+	if (addr % TR_PAGE || !addr || !r->active)
+		return -EINVAL;
+
+	t->memfd = memfd_create("starmm-tramp", MFD_CLOEXEC);
+	if (t->memfd < 0)
+		return -errno;
+	if (ftruncate(t->memfd, TR_PAGE) < 0) {
+		e = -errno;
+		goto out_memfd;
+	}
+	t->data = mmap(NULL, TR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
+	if (t->data == MAP_FAILED) {
+		t->data = NULL;
+		e = -errno;
+		goto out_memfd;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), t->memfd);
+
+	res = tr_remote_inject(r, SYS_mmap,
+			       (uint64_t[6]){addr, TR_PAGE, PROT_READ | PROT_EXEC,
+					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					     (uint64_t)-1, 0});
+	if (res < 0 && res >= -4095) {
+		e = (int)res;
+		goto out_memfd;
+	}
+	if ((uint64_t)res != addr) { /* a kernel that ignores MAP_FIXED_NOREPLACE */
+		e = -EEXIST;
+		tr_remote_inject(r, SYS_munmap, (uint64_t[6]){(uint64_t)res, TR_PAGE});
+		goto out_memfd;
+	}
+	e = write_code(r->tid, addr, path);
+	if (e)
+		goto out_code;
+	fd = tr_remote_inject(
+	    r, SYS_openat,
+	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
+	if (fd < 0) {
+		e = (int)fd;
+		goto out_code;
+	}
+	res = tr_remote_inject(r, SYS_mmap,
+			       (uint64_t[6]){data, TR_PAGE, PROT_READ | PROT_WRITE,
+					     MAP_SHARED | MAP_FIXED_NOREPLACE, (uint64_t)fd, 0});
+	tr_remote_inject(r, SYS_close, (uint64_t[6]){(uint64_t)fd});
+	if (res != (long)data) {
+		e = res < 0 && res >= -4095 ? (int)res : -EEXIST;
+		if (res >= 0)
+			tr_remote_inject(r, SYS_munmap, (uint64_t[6]){(uint64_t)res, TR_PAGE});
+		goto out_code;
+	}
+	if (r->dead) {
+		e = -ESRCH;
+		goto out_memfd;
+	}
+	t->addr = addr;
+	r->t = t;
+	return 0;
+
+out_code:
+	tr_remote_inject(r, SYS_munmap, (uint64_t[6]){addr, TR_PAGE});
+out_memfd:
+	if (t->data)
+		munmap(t->data, TR_PAGE);
+	close(t->memfd);
+	t->data = NULL;
+	t->memfd = -1;
+	return r->dead ? -ESRCH : e;
+}
