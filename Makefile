@@ -40,6 +40,7 @@ DEMO_BIN := $(B)/starmm-demo
 BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BIN := $(patsubst scripts/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 TRACER_REMOTE_BIN := $(B)/tests/tracer_remote
+RUN_BIN := $(B)/starmm-run
 
 OPS ?= 2000
 SEED ?= 1
@@ -47,7 +48,7 @@ SEED ?= 1
 .PHONY: all check test unit asan demo difftest bench clean format deps
 # Keep object files that pattern rules would treat as intermediate.
 .SECONDARY:
-all: $(LAYER_LIBS) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) $(TRACER_REMOTE_BIN)
+all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) $(TRACER_REMOTE_BIN)
 
 deps:
 	@bash scripts/deps.sh
@@ -101,6 +102,9 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/tests/unit/testutil.o $(LAYER_LIBS)
 
 $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(LAYER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
 
 # The remote-call test drives a real traced child: trampoline, batches, the ptrace backend.
 $(TRACER_REMOTE_BIN): $(B)/tests/tracer/remote/test_remote.o $(TRACER_LIB) $(LAYER_LIBS)

@@ -1,0 +1,420 @@
+/*
+ * The memory manager inside starmm-run.
+ *
+ * Each address space of the program has a struct tr_as: its model (struct mm, imported from
+ * /proc/PID/smaps at the exec stop), its trampoline (installed at the first trapped call
+ * after exec, in the VMAR's reserved slot, the same address in every process of the run so
+ * that one filter serves them all), the remote-call session and the ptrace backend. Threads
+ * and CLONE_VM children share their creator's tr_as; it goes when its last user exits or
+ * execs. At the first trapped call after exec the kernel's anonymous memory (bss, heap) is
+ * adopted into VMOs unless --no-adopt; the main stack stays the kernel's (it grows without a
+ * trapped call: fault/ will take it over).
+ *
+ * A trapped memory call is emulated in one session: begin at the seccomp stop, mm_* (whose
+ * plan is one batch), end with the model's result in rax, then the signals that arrived
+ * meanwhile are queued again. Calls the model does not cover yet (shmat, shmdt,
+ * remap_file_pages, mseal, map_shadow_stack, prctl(PR_SET_VMA/PR_SET_MM), personality,
+ * arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM) fails with
+ * ENOSYS until fork snapshots are wired in; CLONE_UNTRACED is stripped. A program that uses
+ * ptrace is refused: it cannot run under a tracer.
+ *
+ * Invariants: a task's data is its tr_as or NULL (before the first exec); batches of one
+ * address space never overlap (one session at a time: the loop serves one stop at a time).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mm/mm.h"
+#include "tracer/model.h"
+#include "tracer/ptrace_backend.h"
+#include "tracer/remote.h"
+#include "tracer/tramp.h"
+#include "tracer/verify.h"
+#include "vmo/vmo.h"
+
+/* Where the slot goes: far below where exec puts anything (PIE binaries near 0x5555..., the
+ * mmap area and stack in the top terabytes), randomised per run over 64 GiB unless
+ * --aslr=off. */
+#define SLOT_BASE 0x100000000000ULL
+#define SLOT_RANDOM_PAGES (1ULL << 24)
+
+struct tr_as {
+	int users;
+	pid_t tgid;
+	struct mm mm;
+	bool have_tramp, adopted;
+	struct tr_tramp tramp;
+	struct tr_remote r;
+	struct tr_ptrace_backend be;
+};
+
+static void as_put(struct tr_ctx *ctx, struct tr_as *as)
+{
+	if (!as || --as->users > 0)
+		return;
+	if (ctx->opt->maps) {
+		fprintf(ctx->out, "starmm-run: address space of pid %d at its end:\n", as->tgid);
+		mm_dump(&as->mm, ctx->out);
+	}
+	if (as->mm.failed)
+		ctx->stats.starmm_failed = true;
+	ctx->stats.batches += as->be.batches;
+	mm_destroy(&as->mm);
+	if (as->have_tramp)
+		tr_tramp_release(&as->tramp);
+	tr_ptrace_backend_release(&as->be);
+	tr_remote_release(&as->r);
+	free(as);
+}
+
+/* Fields of /proc/PID/stat by number (1-based, as proc(5) counts them). */
+static int stat_fields(pid_t pid, const int *which, uint64_t *out, int n)
+{
+	char path[64], buf[4096], *p;
+	ssize_t len;
+	int fd, field = 2;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -EIO;
+	buf[len] = 0;
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p)
+		return -EIO;
+	for (p++; *p; field++) {
+		while (*p == ' ')
+			p++;
+		for (int i = 0; i < n; i++)
+			if (which[i] == field + 1)
+				out[i] = strtoull(p, NULL, 10);
+		while (*p && *p != ' ')
+			p++;
+	}
+	return 0;
+}
+
+static char *read_file(const char *path)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap *= 2);
+
+			if (!b)
+				break;
+			buf = b;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/* The model of t's new address space, at its exec stop. */
+static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
+{
+	static const int fields[] = { 28, 45, 46, 47 }; /* startstack, start/end_data, start_brk */
+	const struct tr_options *o = ctx->opt;
+	uint64_t v[4] = { 0 };
+	struct mm_config cfg = { .be = &tr_ptrace_backend_ops };
+	struct rlimit stack = { .rlim_cur = 8 << 20 };
+	char path[64], *smaps;
+	struct tr_as *as;
+	int e, bad = 0;
+
+	as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	as->users = 1;
+	as->tgid = t->tid;
+	e = stat_fields(t->tid, fields, v, 4);
+	if (e)
+		goto fail;
+	prlimit(t->tid, RLIMIT_STACK, NULL, &stack);
+	e = vmar_user_config(&cfg.vmar, o->vmar_half ? VMAR_HALF : VMAR_FULL,
+			     (v[0] + TR_PAGE - 1) & ~(uint64_t)(TR_PAGE - 1), stack.rlim_cur, ctx->code_page, TR_SIZE, o->aslr,
+			     o->seed ^ (uint64_t)t->tid);
+	if (e)
+		goto fail;
+	e = tr_ptrace_backend_init(&as->be, t->tid, &as->r, &as->tramp);
+	if (e)
+		goto fail;
+	cfg.be_ctx = &as->be;
+	cfg.split = o->split == TR_SPLIT_OFFSET ? MM_SPLIT_OFFSET : MM_SPLIT_SNAPSHOT;
+	cfg.start_data = v[1];
+	cfg.end_data = v[2];
+	cfg.start_brk = v[3];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", t->tid);
+	smaps = read_file(path);
+	if (!smaps) {
+		e = -EIO;
+		goto fail_be;
+	}
+	e = mm_import(&as->mm, &cfg, smaps, &bad);
+	free(smaps);
+	if (e) {
+		tr_fail(ctx, "cannot model the address space of %s after exec (smaps line %d: %s)",
+			ctx->prog, bad, strerror(-e));
+		goto fail_be;
+	}
+	*out = as;
+	return 0;
+fail_be:
+	tr_ptrace_backend_release(&as->be);
+fail:
+	free(as);
+	return e;
+}
+
+static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
+{
+	struct tr_as *as;
+	int e;
+
+	as_put(ctx, t->data);
+	t->data = NULL;
+	e = as_import(ctx, t, &as);
+	if (e)
+		return e == -ESRCH ? TR_RESUME : e;
+	t->data = as;
+	return TR_RESUME;
+}
+
+static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *child)
+{
+	struct tr_as *as = parent->data;
+
+	(void)ctx;
+	if (as && (child->clone_flags & CLONE_VM)) {
+		as->users++;
+		child->data = as;
+	}
+	return TR_RESUME;
+}
+
+static void on_task_exit(struct tr_ctx *ctx, struct tr_task *t)
+{
+	as_put(ctx, t->data);
+	t->data = NULL;
+}
+
+/* Sets the trapped call's result without running it (orig_rax = -1: skipped). */
+static int skip_with(struct tr_task *t, long result)
+{
+	struct user_regs_struct regs = t->regs;
+
+	regs.orig_rax = (uint64_t)-1;
+	regs.rax = (uint64_t)result;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
+		return errno == ESRCH ? TR_RESUME : -errno;
+	return TR_RESUME;
+}
+
+/* clone/clone3/fork: threads and vfork go on (CLONE_UNTRACED stripped), forks fail. */
+static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
+{
+	long nr = (long)t->regs.orig_rax;
+	uint64_t flags = 0;
+
+	if (nr == SYS_vfork)
+		return TR_RESUME;
+	if (nr == SYS_clone) {
+		flags = t->regs.rdi;
+		if (flags & CLONE_UNTRACED) {
+			t->regs.rdi &= ~(uint64_t)CLONE_UNTRACED;
+			if (ptrace(PTRACE_SETREGS, t->tid, 0L, &t->regs) < 0)
+				return errno == ESRCH ? TR_RESUME : -errno;
+		}
+	} else if (nr == SYS_clone3) {
+		if (!as || as->be.mem_fd < 0 ||
+		    pread(as->be.mem_fd, &flags, sizeof(flags), (off_t)t->regs.rdi) != sizeof(flags))
+			return TR_RESUME; /* the kernel answers EFAULT itself */
+		if (flags & CLONE_UNTRACED) {
+			flags &= ~(uint64_t)CLONE_UNTRACED;
+			if (pwrite(as->be.mem_fd, &flags, sizeof(flags), (off_t)t->regs.rdi) < 0)
+				return TR_RESUME;
+		}
+	}
+	if (nr != SYS_fork && (flags & CLONE_VM))
+		return TR_RESUME;
+	fprintf(ctx->out,
+		"starmm-run: pid %d: fork is not supported yet (a clone without CLONE_VM): "
+		"returning ENOSYS\n",
+		t->tid);
+	return skip_with(t, -ENOSYS);
+}
+
+static long emulate(struct tr_as *as, long nr, const uint64_t *a)
+{
+	struct mm *mm = &as->mm;
+
+	switch (nr) {
+	case SYS_mmap:
+		return mm_mmap(mm, a[0], a[1], (int)a[2], (int)a[3], (int)a[4], a[5]);
+	case SYS_munmap:
+		return mm_munmap(mm, a[0], a[1]);
+	case SYS_mprotect:
+		return mm_mprotect(mm, a[0], a[1], (int)a[2]);
+	case SYS_pkey_mprotect:
+		return mm_pkey_mprotect(mm, a[0], a[1], (int)a[2], (int)a[3]);
+	case SYS_brk:
+		return mm_brk(mm, a[0]);
+	case SYS_mremap:
+		return mm_mremap(mm, a[0], a[1], a[2], (int)a[3], a[4]);
+	case SYS_madvise:
+		return mm_madvise(mm, a[0], a[1], (int)a[2]);
+	case SYS_mlock:
+		return mm_mlock(mm, a[0], a[1], 0);
+	case SYS_mlock2:
+		return mm_mlock(mm, a[0], a[1], (unsigned)a[2]);
+	case SYS_munlock:
+		return mm_munlock(mm, a[0], a[1]);
+	case SYS_mlockall:
+		return mm_mlockall(mm, (int)a[0]);
+	case SYS_munlockall:
+		return mm_munlockall(mm);
+	case SYS_msync:
+		return mm_msync(mm, a[0], a[1], (int)a[2]);
+	case SYS_mincore:
+		return mm_mincore(mm, a[0], a[1], a[2]);
+	}
+	return -ENOSYS;
+}
+
+static bool emulated(long nr)
+{
+	static const long nrs[] = { SYS_mmap,	 SYS_munmap,  SYS_mprotect,  SYS_pkey_mprotect,
+				    SYS_brk,	 SYS_mremap,  SYS_madvise,   SYS_mlock,
+				    SYS_mlock2,	 SYS_munlock, SYS_mlockall,  SYS_munlockall,
+				    SYS_msync,	 SYS_mincore };
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nrs[i] == nr)
+			return true;
+	return false;
+}
+
+/* The first trapped call after exec: the trampoline, then the kernel's anonymous memory
+ * into VMOs. The session is open. */
+static int first_call(struct tr_ctx *ctx, struct tr_as *as)
+{
+	int e = tr_tramp_install(&as->tramp, &as->r, ctx->code_page);
+
+	if (e)
+		return e;
+	as->have_tramp = true;
+	as->r.t = &as->tramp;
+	if (!ctx->opt->no_adopt) {
+		e = (int)mm_adopt(&as->mm, true);
+		if (e)
+			return e;
+	}
+	as->adopted = true;
+	return 0;
+}
+
+static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
+{
+	struct tr_as *as = t->data;
+	long nr = (long)t->regs.orig_rax, result;
+	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
+			  t->regs.r10, t->regs.r8,  t->regs.r9 };
+	int e;
+
+	switch (nr) {
+	case SYS_clone:
+	case SYS_clone3:
+	case SYS_fork:
+	case SYS_vfork:
+		return on_clone_call(ctx, t, as);
+	case SYS_ptrace:
+		tr_fail(ctx, "%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
+			     "which is its tracer; run it outside starmm-run",
+			ctx->prog);
+		return TR_RESUME;
+	}
+	if (!as || !emulated(nr))
+		return TR_RESUME;
+	e = tr_remote_begin(&as->r, t->tid, as->have_tramp ? &as->tramp : NULL);
+	if (e)
+		return TR_RESUME; /* gone */
+	as->be.tid = t->tid;
+	if (!as->have_tramp) {
+		e = first_call(ctx, as);
+		if (e == -ESRCH) {
+			tr_remote_end(&as->r, TR_REMOTE_KEEP);
+			return TR_RESUME;
+		}
+		if (e) {
+			tr_remote_end(&as->r, TR_REMOTE_KEEP);
+			tr_fail(ctx, "cannot set up pid %d's address space: %s", t->tid,
+				strerror(-e));
+			return TR_RESUME;
+		}
+	}
+	result = emulate(as, nr, a);
+	if (tr_remote_end(&as->r, result) == -ESRCH)
+		return TR_RESUME;
+	tr_remote_redeliver(&as->r);
+	if (as->mm.failed) {
+		tr_fail(ctx, "the memory manager failed on pid %d's %s call (see above)", t->tid,
+			nr == SYS_mmap ? "mmap" : "memory");
+		return TR_RESUME;
+	}
+	if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) < 0)
+		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view", t->tid);
+	return TR_RESUME;
+}
+
+int tr_model_attach(struct tr_ctx *ctx)
+{
+	uint64_t r = 0;
+
+	if (ctx->opt->aslr && getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)getpid();
+	if (ctx->opt->seed_set)
+		r = ctx->opt->seed;
+	ctx->code_page = SLOT_BASE + (ctx->opt->aslr ? r % SLOT_RANDOM_PAGES : 0) * TR_PAGE;
+	ctx->hooks.on_syscall = on_syscall;
+	ctx->hooks.on_exec = on_exec;
+	ctx->hooks.on_clone = on_clone;
+	ctx->hooks.on_exit = on_task_exit;
+	return 0;
+}
+
+void tr_model_finish(struct tr_ctx *ctx)
+{
+	struct vmo_stats st;
+
+	vmo_stats_get(&st);
+	ctx->stats.vmos_created = st.created;
+	ctx->stats.vmos_live_at_exit = st.live;
+	ctx->stats.vmos_peak = st.peak;
+	ctx->stats.bytes_copied = st.bytes_copied;
+}

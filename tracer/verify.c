@@ -1,0 +1,139 @@
+/*
+ * --verify: valgrind's sync checker for starmm. The model's mappings and the kernel's
+ * /proc/PID/maps are each reduced to a list of (start, end, rwx) ranges, adjacent ranges with
+ * the same protection merged (the kernel does not merge mappings of different memfds; the
+ * model keeps pieces the kernel merged), and compared, gaps included.
+ *
+ * Tolerated: the trampoline's slot (the supervisor's, not the program's), [vsyscall] (above
+ * the user range), and a growsdown mapping the kernel grew by itself (the main stack before
+ * fault/ owns it): a real bottom at or below the model's is accepted. Not compared yet: the
+ * backing (the memfd inode and offset behind each ANON mapping).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tracer/tramp.h"
+#include "tracer/verify.h"
+
+#define USER_TOP 0x7ffffffff000ULL
+
+struct range {
+	uint64_t start, end;
+	int prot;
+	bool growsdown;
+};
+
+struct view {
+	struct range *r;
+	size_t n, cap;
+};
+
+static void add(struct view *v, uint64_t start, uint64_t end, int prot, bool growsdown)
+{
+	if (v->n && v->r[v->n - 1].end == start && v->r[v->n - 1].prot == prot) {
+		v->r[v->n - 1].end = end;
+		v->r[v->n - 1].growsdown |= growsdown;
+		return;
+	}
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 64;
+		v->r = realloc(v->r, v->cap * sizeof(*v->r));
+		if (!v->r)
+			abort();
+	}
+	v->r[v->n++] = (struct range){ start, end, prot, growsdown };
+}
+
+static bool in_slot(struct tr_ctx *ctx, uint64_t start)
+{
+	return ctx->code_page && start >= ctx->code_page && start < ctx->code_page + TR_SIZE;
+}
+
+static int kernel_view(struct tr_ctx *ctx, pid_t pid, struct view *v)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t s, e;
+		char p[5];
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &s, &e, p) != 3)
+			continue;
+		if (s >= USER_TOP || in_slot(ctx, s))
+			continue;
+		add(v, s, e,
+		    (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
+			    (p[2] == 'x' ? PROT_EXEC : 0),
+		    false);
+	}
+	fclose(f);
+	return 0;
+}
+
+static void model_view(struct mm *mm, struct view *v)
+{
+	for (struct mapping *m = mm_first(mm); m; m = mm_next(mm, m))
+		add(v, m->start, m->end, m->prot, m->flags & MF_GROWSDOWN);
+}
+
+/* The kernel grows the main stack by itself: accept its bottom at or below the model's. */
+static void tolerate_growth(struct view *model, struct view *real)
+{
+	for (size_t i = 0; i < model->n; i++) {
+		if (!model->r[i].growsdown)
+			continue;
+		for (size_t j = 0; j < real->n; j++)
+			if (real->r[j].end == model->r[i].end && real->r[j].start < model->r[i].start &&
+			    real->r[j].prot == model->r[i].prot)
+				real->r[j].start = model->r[i].start;
+	}
+}
+
+static void print(FILE *out, const char *what, const struct view *v)
+{
+	fprintf(out, "  %s (%zu ranges):\n", what, v->n);
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(out, "    %012" PRIx64 "-%012" PRIx64 " %c%c%c%s\n", v->r[i].start,
+			v->r[i].end, v->r[i].prot & PROT_READ ? 'r' : '-',
+			v->r[i].prot & PROT_WRITE ? 'w' : '-', v->r[i].prot & PROT_EXEC ? 'x' : '-',
+			v->r[i].growsdown ? " growsdown" : "");
+}
+
+int tr_verify(struct tr_ctx *ctx, struct mm *mm, pid_t pid)
+{
+	struct view model = { 0 }, real = { 0 };
+	int e = kernel_view(ctx, pid, &real), r = 0;
+
+	if (e) {
+		free(real.r);
+		return e;
+	}
+	model_view(mm, &model);
+	tolerate_growth(&model, &real);
+	if (model.n != real.n) {
+		r = -1;
+	} else {
+		for (size_t i = 0; i < model.n && !r; i++)
+			if (model.r[i].start != real.r[i].start || model.r[i].end != real.r[i].end ||
+			    model.r[i].prot != real.r[i].prot)
+				r = -1;
+	}
+	if (r) {
+		fprintf(ctx->out, "starmm-run: --verify: pid %d: the model and the kernel differ\n",
+			pid);
+		print(ctx->out, "model", &model);
+		print(ctx->out, "kernel (/proc/PID/maps)", &real);
+	}
+	free(model.r);
+	free(real.r);
+	return r;
+}
