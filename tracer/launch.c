@@ -4,7 +4,8 @@
  * What it models: the order the kernel requires (PTRACE-NOTES.md, "The filter"): a trapped
  * call with no tracer, or a tracer without PTRACE_O_TRACESECCOMP, fails with ENOSYS. So:
  *   child:  restore RLIMIT_NOFILE, raise(SIGSTOP)
- *   parent: PTRACE_SEIZE with TR_PTRACE_OPTIONS, wait for that stop, PTRACE_CONT
+ *   parent: wait for that stop, PTRACE_SEIZE with TR_PTRACE_OPTIONS, wait for the trap,
+ *           SIGCONT (to end the group-stop for job control too), PTRACE_CONT
  *   child:  PR_SET_NO_NEW_PRIVS, load the filter, execvp(PROGRAM)
  * Invariants: from the filter on, every call of the child is served by the loop (its execve
  * attempts are trapped calls), so the supervisor never blocks on the child: a failed exec is
@@ -161,25 +162,32 @@ int tr_launch(struct tr_ctx *ctx, char *const argv[], const struct sock_fprog *p
 	close(fds[1]);
 	fds[1] = -1;
 	ignore_terminal_signals();
+	/* Seize only once it is stopped: one path, whatever the scheduling (seized before its
+	 * raise(), the SIGSTOP would be a signal-delivery stop instead). */
+	if (waitpid(pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status)) {
+		fprintf(stderr, "starmm-run: cannot start %s: it died before its exec\n", argv[0]);
+		err = -ECHILD;
+		goto out_task;
+	}
 	if (ptrace(PTRACE_SEIZE, pid, 0L, (long)TR_PTRACE_OPTIONS) < 0) {
 		err = -errno;
 		cannot_trace(argv[0], pid, -err);
 		goto out_kill;
 	}
+	/* Seizing a stopped task makes it report a group-stop trap. */
 	while (waitpid(pid, &status, __WALL) < 0)
 		if (errno != EINTR) {
 			err = -errno;
 			goto out_kill;
 		}
-	/* Its SIGSTOP: a signal-delivery stop (suppressed by resuming with 0) or, if it stopped
-	 * before the seize, a group-stop trap (PTRACE_CONT resumes it). */
-	if (!WIFSTOPPED(status)) {
-		fprintf(stderr, "starmm-run: cannot start %s: it died before its exec\n", argv[0]);
-		err = -ECHILD;
-		goto out_task;
-	}
-	if (ptrace(PTRACE_CONT, pid, 0L, 0L) < 0) {
-		err = -errno;
+	/*
+	 * End the group-stop with SIGCONT, not only with PTRACE_CONT: PTRACE_CONT would run the
+	 * task but leave its process "stopped" for job control, and every thread it creates
+	 * later would start in a group-stop (PTRACE_EVENT_STOP with SIGSTOP), waiting forever
+	 * for a SIGCONT. The stops this SIGCONT causes are the loop's.
+	 */
+	if (!WIFSTOPPED(status) || kill(pid, SIGCONT) < 0 || ptrace(PTRACE_CONT, pid, 0L, 0L) < 0) {
+		err = WIFSTOPPED(status) ? -errno : -ECHILD;
 		fprintf(stderr, "starmm-run: cannot start %s: %s\n", argv[0], strerror(-err));
 		goto out_kill;
 	}

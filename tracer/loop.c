@@ -8,7 +8,7 @@
  *   exec, exit, clone/fork/vfork events   bookkeeping, on_exec, on_clone
  *   group-stop (PTRACE_EVENT_STOP + stop signal)   PTRACE_LISTEN, so job control works
  *   trap stop (PTRACE_EVENT_STOP + SIGTRAP)        a new task's first stop, or an interrupt
- *   syscall-exit stop (SIGTRAP|0x80)      only for --trace in pass-through mode
+ *   syscall stop (SIGTRAP|0x80)           only for --trace of a call that runs as it is
  *   signal-delivery stop                  on_signal; by default delivered unchanged
  *
  * Invariants:
@@ -169,6 +169,8 @@ static int note_clone(struct tr_task *t)
 	return 0;
 }
 
+static int trace_call(struct tr_ctx *ctx, struct tr_task *t);
+
 static int refuse_foreign(struct tr_ctx *ctx, struct tr_task *t)
 {
 	ctx->stats.foreign_calls++;
@@ -199,24 +201,54 @@ static int seccomp_stop(struct tr_ctx *ctx, struct tr_task *t)
 	ret = note_clone(t);
 	if (ret < 0)
 		return ret == -ESRCH ? TR_KEEP : ret;
+	t->emulated = false;
 	ret = ctx->hooks.on_syscall ? ctx->hooks.on_syscall(ctx, t) : TR_RESUME;
-	/* Pass-through --trace: the result is read at the syscall-exit stop. */
-	if (ret == TR_RESUME && ctx->opt->trace)
-		t->trace_pending = true;
+	if (ret == TR_RESUME && ctx->opt->trace && !t->emulated)
+		ret = trace_call(ctx, t);
 	return ret;
 }
 
-static int syscall_exit_stop(struct tr_ctx *ctx, struct tr_task *t)
+/*
+ * --trace after on_syscall let the task go on (a hook that set t->emulated printed the line
+ * itself). A call the hook skipped has orig_rax = -1 and its result in rax (the register
+ * rules of PTRACE-NOTES.md): its line is printed now. A call that runs as it is gets its line
+ * at its syscall-exit stop: the task is resumed with PTRACE_SYSCALL (one more stop, only with
+ * --trace).
+ */
+static int trace_call(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct user_regs_struct regs;
 	uint64_t args[6];
 
-	if (!t->trace_pending)
-		return TR_RESUME;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
 		return errno == ESRCH ? TR_KEEP : -errno;
+	if (regs.orig_rax != (unsigned long long)-1) {
+		t->trace_pending = true;
+		return TR_RESUME;
+	}
 	call_args(t, args);
 	tr_trace_line(ctx->out, t->tid, (long)t->regs.orig_rax, args, (int64_t)regs.rax, true);
+	return TR_RESUME;
+}
+
+/*
+ * A syscall stop (SIGTRAP|0x80): only --trace asks for them. The exit of the traced call
+ * prints its line; an entry stop means the call did not complete where it was trapped (a
+ * hook made it restart): its next seccomp stop traces it again.
+ */
+static int syscall_stop(struct tr_ctx *ctx, struct tr_task *t)
+{
+	struct __ptrace_syscall_info info;
+	uint64_t args[6];
+
+	if (!t->trace_pending)
+		return TR_RESUME;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) < 0)
+		return errno == ESRCH ? TR_KEEP : -errno;
+	if (info.op != PTRACE_SYSCALL_INFO_EXIT)
+		return TR_RESUME;
+	call_args(t, args);
+	tr_trace_line(ctx->out, t->tid, (long)t->regs.orig_rax, args, info.exit.rval, true);
 	t->trace_pending = false;
 	return TR_RESUME;
 }
@@ -379,7 +411,7 @@ static int stopped(struct tr_ctx *ctx, struct tr_task *t, int status)
 		return event_stop(ctx, t, sig);
 	case 0:
 		if (sig == (SIGTRAP | 0x80))
-			return syscall_exit_stop(ctx, t);
+			return syscall_stop(ctx, t);
 		return signal_stop(ctx, t, sig);
 	}
 	return TR_RESUME; /* an event we did not ask for */

@@ -39,6 +39,7 @@ struct tr_task {
 	unsigned int flags;	   /* TR_TASK_* */
 	struct user_regs_struct regs; /* at its last seccomp stop */
 	bool trace_pending;	      /* --trace: its line is printed at the syscall-exit stop */
+	bool emulated;		      /* the hook emulated the trapped call (and traced it) */
 	int exit_code;		      /* PTRACE_EVENT_EXIT's message (a wait status) */
 	void *data;		      /* the model's per-task data */
 	UT_hash_handle hh;

@@ -236,32 +236,11 @@ static int skip_with(struct tr_task *t, long result)
 	return TR_RESUME;
 }
 
-/* clone/clone3/fork: threads and vfork go on (CLONE_UNTRACED stripped), forks fail. */
-static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
+/* clone/clone3/fork/vfork: threads and vfork go on (the loop has read the flags into
+ * next_clone and stripped CLONE_UNTRACED); a fork fails until fork snapshots are wired in. */
+static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
 {
-	long nr = (long)t->regs.orig_rax;
-	uint64_t flags = 0;
-
-	if (nr == SYS_vfork)
-		return TR_RESUME;
-	if (nr == SYS_clone) {
-		flags = t->regs.rdi;
-		if (flags & CLONE_UNTRACED) {
-			t->regs.rdi &= ~(uint64_t)CLONE_UNTRACED;
-			if (ptrace(PTRACE_SETREGS, t->tid, 0L, &t->regs) < 0)
-				return errno == ESRCH ? TR_RESUME : -errno;
-		}
-	} else if (nr == SYS_clone3) {
-		if (!as || as->be.mem_fd < 0 ||
-		    pread(as->be.mem_fd, &flags, sizeof(flags), (off_t)t->regs.rdi) != sizeof(flags))
-			return TR_RESUME; /* the kernel answers EFAULT itself */
-		if (flags & CLONE_UNTRACED) {
-			flags &= ~(uint64_t)CLONE_UNTRACED;
-			if (pwrite(as->be.mem_fd, &flags, sizeof(flags), (off_t)t->regs.rdi) < 0)
-				return TR_RESUME;
-		}
-	}
-	if (nr != SYS_fork && (flags & CLONE_VM))
+	if (t->next_clone & CLONE_VM)
 		return TR_RESUME;
 	fprintf(ctx->out,
 		"starmm-run: pid %d: fork is not supported yet (a clone without CLONE_VM): "
@@ -320,6 +299,22 @@ static bool emulated(long nr)
 	return false;
 }
 
+/* --trace: the call, its result, and the VMO work it became. */
+static void trace(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as, long nr,
+		  const uint64_t *a, long result)
+{
+	struct vmo_stats st;
+
+	vmo_stats_get(&st);
+	tr_trace_line(ctx->out, t->tid, nr, a, result, true);
+	fprintf(ctx->out,
+		"    model: %lu mappings; VMOs live %lu, created %lu, bytes copied %lu; "
+		"plans %lu, steps %lu, rollbacks %lu\n",
+		(unsigned long)as->mm.count, (unsigned long)st.live, (unsigned long)st.created,
+		(unsigned long)st.bytes_copied, (unsigned long)as->mm.stats.plans,
+		(unsigned long)as->mm.stats.steps, (unsigned long)as->mm.stats.rollbacks);
+}
+
 /* The first trapped call after exec: the trampoline, then the kernel's anonymous memory
  * into VMOs. The session is open. */
 static int first_call(struct tr_ctx *ctx, struct tr_as *as)
@@ -352,7 +347,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_clone3:
 	case SYS_fork:
 	case SYS_vfork:
-		return on_clone_call(ctx, t, as);
+		return on_clone_call(ctx, t);
 	case SYS_ptrace:
 		tr_fail(ctx, "%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
 			     "which is its tracer; run it outside starmm-run",
@@ -379,6 +374,9 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 		}
 	}
 	result = emulate(as, nr, a);
+	t->emulated = true;
+	if (ctx->opt->trace)
+		trace(ctx, t, as, nr, a, result);
 	if (tr_remote_end(&as->r, result) == -ESRCH)
 		return TR_RESUME;
 	tr_remote_redeliver(&as->r);
