@@ -279,6 +279,8 @@ static int exec_stop(struct tr_ctx *ctx, struct tr_task *t)
 /* A new task whose first stop comes now: run it if its creator announced it, else hold it. */
 static int first_stop(struct tr_ctx *ctx, struct tr_task *t, int sig)
 {
+	int ret;
+
 	t->flags |= TR_TASK_SEEN;
 	if (!(t->flags & TR_TASK_ANNOUNCED)) {
 		t->flags |= TR_TASK_HELD | (is_stop_signal(sig) ? TR_TASK_HELD_GROUP : 0);
@@ -287,7 +289,10 @@ static int first_stop(struct tr_ctx *ctx, struct tr_task *t, int sig)
 	if (is_stop_signal(sig))
 		return ptrace(PTRACE_LISTEN, t->tid, 0L, 0L) < 0 && errno != ESRCH ? -errno
 										   : TR_KEEP;
-	return tr_task_resume(ctx, t, 0);
+	/* Resumed here, so TR_KEEP: tr_task_resume()'s 0 is TR_RESUME, and serve() would resume
+	 * the task again, which lets its next stop (its first trapped call) run unserved. */
+	ret = tr_task_resume(ctx, t, 0);
+	return ret < 0 ? ret : TR_KEEP;
 }
 
 static int release_held(struct tr_ctx *ctx, struct tr_task *t)
