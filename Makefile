@@ -41,14 +41,21 @@ BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BIN := $(patsubst scripts/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 TRACER_REMOTE_BIN := $(B)/tests/tracer_remote
 RUN_BIN := $(B)/starmm-run
+TRACER_PROG_SRC := $(wildcard tests/tracer/progs/*.c)
+TRACER_PROG_BIN := $(patsubst tests/tracer/progs/%.c,$(B)/tests/tracer/progs/%,$(TRACER_PROG_SRC))
+TRACER_FILTER_TEST := $(B)/tests/tracer/filter_test
+# The test programs are the workload, not starmm code: plain flags, never sanitizers (ASan
+# would turn raise(SIGSEGV) into its own report and exit status).
+TRACER_PROG_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g
 
 OPS ?= 2000
 SEED ?= 1
 
-.PHONY: all check test unit asan demo difftest bench clean format deps
+.PHONY: all check test unit asan demo difftest bench clean format deps tracer-test
 # Keep object files that pattern rules would treat as intermediate.
 .SECONDARY:
-all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) $(TRACER_REMOTE_BIN)
+all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) \
+	$(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST)
 
 deps:
 	@bash scripts/deps.sh
@@ -58,9 +65,14 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 # Every test: unit tests, then the differential test (several seeds, one unprivileged pass).
-test: unit
+test: unit tracer-test
 	@bash tests/run-difftest.sh $(B)/difftest
+
+# starmm-run itself: the remote-call layer against a traced child, then real programs
+# natively and under starmm-run.
+tracer-test: $(RUN_BIN) $(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST)
 	@bash tests/tracer/remote/run.sh $(TRACER_REMOTE_BIN)
+	@bash tests/tracer/run.sh $(B)
 
 unit: $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)
@@ -105,6 +117,13 @@ $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)
 
 $(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
+
+$(TRACER_PROG_BIN): $(B)/tests/tracer/progs/%: tests/tracer/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TRACER_PROG_CFLAGS) -o $@ $< -lpthread
+
+$(TRACER_FILTER_TEST): $(B)/tests/tracer/filter_test.o $(B)/tracer/filter.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
 
 # The remote-call test drives a real traced child: trampoline, batches, the ptrace backend.
 $(TRACER_REMOTE_BIN): $(B)/tests/tracer/remote/test_remote.o $(TRACER_LIB) $(LAYER_LIBS)

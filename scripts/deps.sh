@@ -12,6 +12,9 @@ pkgs=(
 	uthash-dev        # hash tables
 	libbsd-dev        # <bsd/sys/tree.h> ordered maps
 	util-linux        # setpriv: the difftest's unprivileged pass
+	python3           # tests/tracer: --stats=json parsing, the job-control test's terminal
+	strace            # tests/tracer: starmm-run refuses an already traced program
+	perl sqlite3 busybox-static # tests/tracer: real programs under starmm-run
 )
 
 missing=()

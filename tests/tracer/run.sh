@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The supervisor's tests: tests/tracer/run.sh BUILD_DIR
+#
+# Needs BUILD_DIR/starmm-run, BUILD_DIR/tests/tracer/filter_test and the programs of
+# tests/tracer/progs/ built as BUILD_DIR/tests/tracer/progs/NAME. Each program runs natively
+# and under starmm-run (its own output to -o FILE): same stdout, same exit status. Then the
+# command line, the 126/127 messages, --stats=json, --trace, foreign system-call ABIs and the
+# terminal's signals. Ends with `tracer: N passed, N failed`; exits non-zero if any failed.
+set -u
+
+B=${1:?usage: tests/tracer/run.sh BUILD_DIR}
+RUN=$B/starmm-run
+PROGS=$B/tests/tracer/progs
+T=$(mktemp -d "${TMPDIR:-/tmp}/starmm-tracer.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+ulimit -c 0 # programs killed by SIGQUIT/SIGSEGV leave no core
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+# Programs expected to differ from native for now, with the reason. One that behaves like
+# native anyway is reported (XPASS) and counted as a failure: time to drop it from this list.
+declare -A XFAIL=(
+	[fork_wait]="fork (a clone without CLONE_VM) fails with ENOSYS until fork snapshots"
+)
+xfailed=0
+# Every run is bounded: a hang is a failure, not a stuck CI job.
+sup() { timeout 20 "$RUN" "$@"; }
+
+# cond...; check $? NAME: pass if the condition held (status 0).
+check() {
+	if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2"; fi
+}
+
+if [ ! -x "$RUN" ]; then
+	echo "tracer: $RUN not built"
+	echo "tracer: 0 passed, 1 failed"
+	exit 1
+fi
+
+# 1. The filter on its own (no tracer: trapped calls fail with ENOSYS).
+out=$("$B/tests/tracer/filter_test" 2>&1)
+check $? "filter traps listed calls, allows the rest and the trampoline page" || echo "$out"
+
+# 2. Native vs supervised: same stdout, same exit status; starmm's output only in -o.
+for name in map_ops exit3 segv exec_true thread_mmap vfork_exec fork_wait hello stop_cont; do
+	prog=$PROGS/$name
+	{ "$prog" >"$T/native.out"; } 2>/dev/null # (no "Segmentation fault" notice)
+	native=$?
+	sup -o "$T/$name.log" --trace --stats "$prog" >"$T/starmm.out" 2>"$T/starmm.err"
+	status=$?
+	same=0
+	[ "$status" -eq "$native" ] && cmp -s "$T/native.out" "$T/starmm.out" && same=1
+	if [ -n "${XFAIL[$name]:-}" ]; then
+		if [ "$same" -eq 1 ]; then
+			fail "$name: XPASS" "now behaves as native: remove it from XFAIL"
+		else
+			xfailed=$((xfailed + 1))
+			echo "xfail $name: ${XFAIL[$name]}"
+		fi
+		continue
+	fi
+	if [ "$status" -ne "$native" ]; then
+		fail "$name: exit status" "native $native, under starmm-run $status"
+	elif ! cmp -s "$T/native.out" "$T/starmm.out"; then
+		fail "$name: stdout" "differs from native"
+	elif grep -q '^\[pid\|starmm-run' "$T/starmm.out" "$T/starmm.err"; then
+		fail "$name: -o" "starmm-run's output leaked into the program's stdout/stderr"
+	elif ! grep -q 'trapped system calls' "$T/$name.log"; then
+		fail "$name: -o" "no statistics in the -o file"
+	else
+		pass "$name: same stdout and exit status ($status) as native"
+	fi
+done
+
+# 3. --stats=json: valid JSON, the stable keys, the memory calls counted.
+sup -o "$T/stats.json" --stats=json "$PROGS/map_ops" >/dev/null
+if command -v python3 >/dev/null; then
+	python3 - "$T/stats.json" >"$T/json.err" 2>&1 <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+keys = ["starmm_failed", "trapped", "stops", "injected_calls", "batches", "vmos_created",
+        "vmos_live_at_exit", "vmos_peak", "bytes_copied", "faults_handled", "world_stops"]
+missing = [k for k in keys if k not in s]
+assert not missing, "missing keys %s" % missing
+assert s["starmm_failed"] is False, "starmm_failed"
+for call in ["mmap", "munmap", "mprotect", "mremap", "madvise", "brk"]:
+    assert s["trapped"].get(call, 0) > 0, "%s not trapped" % call
+assert "read" not in s["trapped"] and "write" not in s["trapped"], "read/write trapped"
+assert s["stops"] >= sum(s["trapped"].values()), "stops"
+PY
+	check $? "--stats=json parses, has the keys, counts mmap/munmap/mprotect/mremap/madvise/brk" ||
+		cat "$T/json.err"
+else
+	grep -q '"starmm_failed": false.*"mmap": [1-9]' "$T/stats.json"
+	check $? "--stats=json shows mmap trapped (grep)"
+fi
+
+# A program's own exit 125 is not a starmm failure.
+sup -o "$T/own125.json" --stats=json /bin/sh -c 'exit 125'
+status=$?
+[ "$status" -eq 125 ] && grep -q '"starmm_failed": false' "$T/own125.json"
+check $? "a program's own exit 125: status 125, starmm_failed false"
+
+# 4. --trace: strace-like lines with decoded flags and results.
+sup -o "$T/trace.log" --trace "$PROGS/map_ops" >/dev/null
+anon='MAP_PRIVATE\|MAP_ANONYMOUS'
+grep -Eq "^\[pid [0-9]+\] mmap\(0, 16384, PROT_READ\|PROT_WRITE, $anon, -1, 0\) = 0x[0-9a-f]+$" \
+	"$T/trace.log"
+check $? "--trace decodes mmap"
+grep -Eq 'mprotect\(0x[0-9a-f]+, 4096, PROT_READ\) = 0$' "$T/trace.log" &&
+	grep -Eq 'mremap\(0x[0-9a-f]+, 8192, 16384, MREMAP_MAYMOVE, 0\) = 0x' "$T/trace.log" &&
+	grep -Eq 'madvise\(0x[0-9a-f]+, 4096, MADV_DONTNEED\) = 0$' "$T/trace.log"
+check $? "--trace decodes mprotect, mremap, madvise"
+sup --trace -o "$T/enoent.log" starmm-no-such-command-xyz 2>/dev/null
+grep -Eq '^\[pid [0-9]+\] execve\(.*\) = -1 ENOENT \(No such file or directory\)$' "$T/enoent.log"
+check $? "--trace reports errors as -1 ERRNO"
+# Without -o, trace and stats go to stderr: stdout stays the program's.
+"$PROGS/hello" >"$T/native.out" 2>/dev/null
+sup --trace --stats "$PROGS/hello" >"$T/starmm.out" 2>"$T/starmm.err"
+cmp -s "$T/native.out" "$T/starmm.out" && grep -q '^\[pid' "$T/starmm.err"
+check $? "--trace/--stats without -o: stdout untouched, output on stderr"
+
+# 5. PROGRAM that cannot be found or executed.
+sup starmm-no-such-command-xyz >/dev/null 2>"$T/err"
+status=$?
+[ "$status" -eq 127 ] &&
+	grep -qx 'starmm-run: starmm-no-such-command-xyz: command not found' "$T/err"
+check $? "not found: 127 and 'command not found'"
+printf '#!/bin/sh\nexit 0\n' >"$T/noexec"
+chmod 644 "$T/noexec"
+sup "$T/noexec" >/dev/null 2>"$T/err"
+status=$?
+[ "$status" -eq 126 ] &&
+	grep -qx "starmm-run: $T/noexec: Permission denied" "$T/err"
+check $? "not executable: 126 and 'Permission denied'"
+
+# 6. The command line.
+sup --help >"$T/help" 2>&1
+status=$?
+help_ok=1
+for opt in --help --version -o --seed --aslr --vmar --split --no-adopt --trace --verify \
+	--stats --maps; do
+	grep -q -- "$opt" "$T/help" || help_ok=0
+done
+[ "$status" -eq 0 ] && [ "$help_ok" -eq 1 ]
+check $? "--help exits 0 and lists every option"
+[ "$(sup --version)" = "starmm-run 0.1" ]
+check $? "--version prints 'starmm-run 0.1'"
+sup --vmar=x /bin/true 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] &&
+	grep -qx "starmm-run: --vmar: expected full or half, got 'x'" "$T/err"
+check $? "bad value: 125 and the message"
+sup --verify=sometimes /bin/true 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] &&
+	grep -qx "starmm-run: --verify: expected off, exit or op, got 'sometimes'" "$T/err"
+check $? "bad --verify: 125 naming the accepted values"
+sup --no-such-option /bin/true 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] &&
+	grep -q "unknown option.*--no-such-option" "$T/err"
+check $? "unknown option: 125 and the message"
+sup 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] && grep -q '^usage: ' "$T/err"
+check $? "missing PROGRAM: usage line and 125"
+sup --seed=7 --aslr=off --vmar=half --split=offset --no-adopt --verify=exit --maps \
+	/bin/sh -c 'exit 4' 2>/dev/null
+[ $? -eq 4 ]
+check $? "every option accepted (effects are the model's)"
+sup /bin/sh -c 'echo "$@"' sh --trace -x >"$T/args"
+grep -qx -- '--trace -x' "$T/args"
+check $? "PROGRAM's own options are its own"
+
+# 7. Foreign system-call ABIs are refused with a message.
+{ "$PROGS/int80"; } >/dev/null 2>&1
+if [ $? -eq 139 ]; then
+	echo "skip int80: this kernel has no IA32 emulation"
+else
+	sup "$PROGS/int80" >"$T/out" 2>"$T/err"
+	status=$?
+	[ "$status" -eq 125 ] &&
+		grep -q 'made an i386 (int 0x80) or x32 system call' "$T/err" && [ ! -s "$T/out" ]
+	check $? "int \$0x80: refused with 125 and the message"
+fi
+sup "$PROGS/x32" >"$T/out" 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] &&
+	grep -q 'supports x86-64 system calls only' "$T/err"
+check $? "x32 system call: refused with 125 and the message"
+
+# An already traced program is refused (strace -f traces starmm-run's child first).
+if command -v strace >/dev/null; then
+	timeout 20 strace -f -o /dev/null "$RUN" /bin/true 2>"$T/err"
+	status=$?
+	msg="starmm-run: cannot trace /bin/true: it is already being traced (run it outside gdb/strace)"
+	[ "$status" -eq 125 ] && grep -qxF "$msg" "$T/err"
+	check $? "already traced (under strace -f): 125 and the message"
+else
+	echo "skip already traced: no strace"
+fi
+
+# 8. The terminal's SIGINT/SIGQUIT reach the program; starmm-run outlives it and reports it.
+set -m # each background job in its own process group, as at a terminal
+for sig in INT QUIT; do
+	# Not through timeout(1), which moves itself to another process group; sleep bounds it.
+	"$RUN" -o "$T/sig.json" --stats=json sleep 5 2>/dev/null &
+	job=$!
+	# until the program has exec'd (its comm is no longer starmm-run's)
+	for _ in $(seq 100); do
+		kid=$(pgrep -P "$job" 2>/dev/null | head -1)
+		[ -n "$kid" ] && [ "$(cat /proc/"$kid"/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	kill -s "$sig" -- -"$job"
+	wait "$job"
+	status=$?
+	want=$((128 + $(kill -l "$sig")))
+	# starmm-run dying of the signal would give the same status: its statistics tell.
+	[ "$status" -eq "$want" ] && grep -q "\"exit_status\": $want," "$T/sig.json"
+	check $? "SIG$sig to the process group: the program dies of it, starmm-run reports $want"
+done
+set +m
+# ^Z and fg at a terminal (a pseudo-terminal driven by python3).
+if command -v python3 >/dev/null && command -v bash >/dev/null; then
+	python3 "$(dirname "$0")/jobctl.py" "$RUN" "$PROGS/tick"
+	check $? "^Z stops the program and starmm-run (the shell sees the job stopped), fg resumes"
+else
+	echo "skip job control: no python3"
+fi
+
+# 9. Under --verify=op: after every trapped call the model equals /proc/PID/maps; the
+# programs and real ones (no fork: that comes with fork snapshots) behave as natively.
+same_as_native() { # NAME COMMAND...: --verify=op, same stdout and status as native
+	local name=$1 native status
+	shift
+	{ "$@" >"$T/native.out"; } 2>/dev/null
+	native=$?
+	sup -o "$T/verify.log" --verify=op "$@" >"$T/starmm.out" 2>/dev/null
+	status=$?
+	if [ "$status" -ne "$native" ]; then
+		fail "$name under --verify=op" "native $native, under starmm-run $status"
+		grep -m1 -A3 'verify\|starmm-run:' "$T/verify.log"
+	elif ! cmp -s "$T/native.out" "$T/starmm.out"; then
+		fail "$name under --verify=op" "stdout differs from native"
+	else
+		pass "$name under --verify=op: same stdout and exit status ($status)"
+	fi
+}
+for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello; do
+	same_as_native "$name" "$PROGS/$name"
+done
+printf 'int f(int x) { return x * 2; }\n' >"$T/unit.c"
+# Debian's python3 itself, not a version manager's shim (a shell script that forks).
+same_as_native "python3 (json, threads)" /usr/bin/python3 -c 'import json, threading
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+print(len(json.dumps([dict(a=i) for i in range(100000)])))'
+same_as_native "perl" perl -e 'my %h; $h{$_} = "x" x 100 for 1..50000; print scalar(keys %h), "\n"'
+same_as_native "sqlite3" sqlite3 :memory: 'create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;'
+same_as_native "gcc -c (vfork of cc1 and as)" gcc -O2 -c "$T/unit.c" -o "$T/unit.o"
+same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
+
+[ "$xfailed" -eq 0 ] || echo "($xfailed expected failures, listed as xfail above)"
+echo "tracer: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
