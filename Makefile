@@ -37,6 +37,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 DIFFTEST_SRC := $(wildcard tests/difftest/*.c)
 DIFFTEST_BIN := $(B)/difftest
 DEMO_BIN := $(B)/starmm-demo
+DEMO_PROG := $(B)/demo/middle-exec
 BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BIN := $(patsubst scripts/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 TRACER_REMOTE_BIN := $(B)/tests/tracer_remote
@@ -54,7 +55,7 @@ SEED ?= 1
 .PHONY: all check test unit asan demo difftest bench clean format deps tracer-test
 # Keep object files that pattern rules would treat as intermediate.
 .SECONDARY:
-all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(BENCH_BIN) \
+all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(DEMO_PROG) $(BENCH_BIN) \
 	$(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST)
 
 deps:
@@ -82,9 +83,14 @@ asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SAN=1 unit
 	@build-asan/difftest --ops 3000 --seed 7
 
+# The model alone (the design note's scenario, both split policies), then a real program
+# doing the same under starmm-run.
 demo: deps
-	@$(MAKE) --no-print-directory $(DEMO_BIN)
+	@$(MAKE) --no-print-directory $(DEMO_BIN) $(DEMO_PROG) $(RUN_BIN)
 	@$(DEMO_BIN)
+	@echo
+	@echo "== the same in a real program: starmm-run --trace --verify=op --stats -- $(DEMO_PROG)"
+	@$(RUN_BIN) --trace --verify=op --stats -- $(DEMO_PROG)
 
 difftest: $(DIFFTEST_BIN)
 	@$(DIFFTEST_BIN) --ops $(OPS) --seed $(SEED)
@@ -129,6 +135,10 @@ $(TRACER_FILTER_TEST): $(B)/tests/tracer/filter_test.o $(B)/tracer/filter.o
 $(TRACER_REMOTE_BIN): $(B)/tests/tracer/remote/test_remote.o $(TRACER_LIB) $(LAYER_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
+
+$(DEMO_PROG): mm/demo/middle-exec.c
+	@mkdir -p $(@D)
+	$(CC) $(TRACER_PROG_CFLAGS) -o $@ $<
 
 $(DEMO_BIN): $(B)/mm/demo/starmm-demo.o $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -69,6 +69,7 @@ static void as_put(struct tr_ctx *ctx, struct tr_as *as)
 	if (as->mm.failed)
 		ctx->stats.starmm_failed = true;
 	ctx->stats.batches += as->be.batches;
+	ctx->stats.injected_calls += as->be.calls;
 	mm_destroy(&as->mm);
 	if (as->have_tramp)
 		tr_tramp_release(&as->tramp);

@@ -144,8 +144,10 @@ static void close_left_open(struct tr_ptrace_backend *b, long fd)
 {
 	struct tr_call c = {.nr = SYS_close, .arg = {(uint64_t)fd}};
 
-	if (tr_remote_batch(b->r, &c, 1) == 1)
+	if (tr_remote_batch(b->r, &c, 1) == 1) {
 		b->batches++;
+		b->calls++;
+	}
 }
 
 static bool failed(long result)
@@ -219,6 +221,7 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 			return i;
 		got = tr_remote_batch(b->r, c, n);
 		b->batches++;
+		b->calls += (uint64_t)b->r->done;
 		ok = settle(b, &p->steps[i], k, sr, c, b->r->done, got < 0 ? got : 0);
 		i += ok;
 		if (ok < k)

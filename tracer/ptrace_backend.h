@@ -40,6 +40,7 @@ struct tr_ptrace_backend {
 	int pidfd;  /* of tgid, for pidfd_getfd */
 	bool pkeys;
 	uint64_t batches; /* statistics */
+	uint64_t calls;	  /* injected calls that ran */
 };
 
 extern const struct mm_backend tr_ptrace_backend_ops;
