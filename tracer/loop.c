@@ -404,6 +404,8 @@ static int stopped(struct tr_ctx *ctx, struct tr_task *t, int status)
 		t->flags |= TR_TASK_EXITING;
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0L, &msg) == 0)
 			t->exit_code = (int)msg;
+		if (ctx->hooks.on_exiting)
+			ctx->hooks.on_exiting(ctx, t);
 		return TR_RESUME;
 	}
 	case PTRACE_EVENT_FORK:

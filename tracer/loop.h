@@ -65,6 +65,8 @@ struct tr_hooks {
 	 * TR_KEEP: the hook resumes both (tr_task_resume()) when it is ready.
 	 */
 	int (*on_clone)(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *child);
+	/* t is exiting (PTRACE_EVENT_EXIT): its address space is still whole. */
+	void (*on_exiting)(struct tr_ctx *ctx, struct tr_task *t);
 	/* t is gone (exited, killed, or replaced at a non-leader exec); release t->data. */
 	void (*on_exit)(struct tr_ctx *ctx, struct tr_task *t);
 };

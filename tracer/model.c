@@ -219,6 +219,19 @@ static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *
 	return TR_RESUME;
 }
 
+/* --verify=exit (and op): the last comparison, while the process is still whole. */
+static void on_exiting(struct tr_ctx *ctx, struct tr_task *t)
+{
+	struct tr_as *as = t->data;
+
+	if (!as || t->tid != as->tgid || ctx->opt->verify == TR_VERIFY_OFF)
+		return;
+	if (tr_verify(ctx, &as->mm, t->tid) == -1)
+		tr_fail(ctx, "--verify: at its exit, the model of pid %d differs from the kernel's "
+			     "view",
+			t->tid);
+}
+
 static void on_task_exit(struct tr_ctx *ctx, struct tr_task *t)
 {
 	as_put(ctx, t->data);
@@ -243,7 +256,8 @@ static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
 {
 	if (t->next_clone & CLONE_VM)
 		return TR_RESUME;
-	fprintf(ctx->out,
+	(void)ctx;
+	fprintf(stderr,
 		"starmm-run: pid %d: fork is not supported yet (a clone without CLONE_VM): "
 		"returning ENOSYS\n",
 		t->tid);
@@ -386,7 +400,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 			nr == SYS_mmap ? "mmap" : "memory");
 		return TR_RESUME;
 	}
-	if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) < 0)
+	if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) == -1)
 		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view", t->tid);
 	return TR_RESUME;
 }
@@ -404,6 +418,7 @@ int tr_model_attach(struct tr_ctx *ctx)
 	ctx->hooks.on_exec = on_exec;
 	ctx->hooks.on_clone = on_clone;
 	ctx->hooks.on_exit = on_task_exit;
+	ctx->hooks.on_exiting = on_exiting;
 	return 0;
 }
 

@@ -263,6 +263,13 @@ same_as_native "sqlite3" sqlite3 :memory: 'create table t(a); with recursive c(x
 same_as_native "gcc -c (vfork of cc1 and as)" gcc -O2 -c "$T/unit.c" -o "$T/unit.o"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
 
+# The verifier itself: a mapping the model does not know (shmat passes through, unmodelled)
+# must be reported, with both views, and fail the run.
+sup -o "$T/shm.log" --verify=exit "$PROGS/shm_unmodelled" >/dev/null 2>"$T/shm.err"
+[ $? -eq 125 ] && grep -q 'model and the kernel differ' "$T/shm.log" &&
+	grep -q 'kernel (/proc/PID/maps)' "$T/shm.log"
+check $? "--verify=exit reports a mapping the model does not know, with both views, status 125"
+
 [ "$xfailed" -eq 0 ] || echo "($xfailed expected failures, listed as xfail above)"
 echo "tracer: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
