@@ -36,13 +36,14 @@ static long check_args(struct mremap_req *r)
 		return -EINVAL;
 	if ((r->flags & MREMAP_FIXED) && !(r->flags & MREMAP_MAYMOVE))
 		return -EINVAL;
-	if ((r->flags & MREMAP_DONTUNMAP) &&
-	    (!(r->flags & MREMAP_MAYMOVE) || r->old_len != r->new_len))
-		return -EINVAL;
 	if (PAGE_OFF(r->addr))
 		return -EINVAL;
 	r->old_len = PAGE_ALIGN(r->old_len);
 	r->new_len = PAGE_ALIGN(r->new_len);
+	/* Since Linux 6.16 the lengths are compared once page-aligned. */
+	if ((r->flags & MREMAP_DONTUNMAP) &&
+	    (!(r->flags & MREMAP_MAYMOVE) || r->old_len != r->new_len))
+		return -EINVAL;
 	if (!r->new_len || r->new_len > TASK_SIZE)
 		return -EINVAL;
 	if (r->addr + r->old_len < r->addr)
@@ -153,21 +154,16 @@ static long shrink(struct mm *mm, struct mremap_req *r)
 	return e ? e : (long)r->addr;
 }
 
-/* vma_expandable(): the old range ends its mapping and the space above it is free. */
+/* vma_expandable(): the old range ends its mapping and the space above it is free (no
+ * stack guard gap: the kernel asks get_unmapped_area() with MAP_FIXED, which checks none). */
 static bool expandable(struct mm *mm, const struct mremap_req *r)
 {
 	uint64_t end = r->addr + r->old_len, new_end = r->addr + r->new_len;
 	struct mapping *next = mm_find_after(mm, end);
-	uint64_t limit;
 
 	if (end != r->vma->end || !in_vmar(&mm->vmar, end, new_end - end))
 		return false;
-	if (!next)
-		return true;
-	limit = next->start;
-	if ((next->flags & MF_GROWSDOWN) && limit > STACK_GUARD_GAP)
-		limit -= STACK_GUARD_GAP;
-	return new_end <= limit;
+	return !next || new_end <= next->start;
 }
 
 static long grow_in_place(struct mm *mm, struct mremap_req *r)
@@ -258,7 +254,8 @@ static long move(struct mm *mm, struct mremap_req *r)
 	} else if (!dontunmap) {
 		txn_set(&t, r->addr, r->addr + moved, NULL, 0);
 	} else if (m->kind == MK_ANON && !(m->flags & MF_SHARED)) {
-		/* The old range reads zero from now on, as Linux's emptied page tables do. */
+		/* The old range reads zero from now on, as Linux's emptied page tables do, and
+		 * is no longer locked (move_vma clears VM_LOCKED on what stays behind). */
 		struct vmo *v;
 
 		e = txn_vmo_create(&t, moved, 0, &v);
@@ -267,9 +264,14 @@ static long move(struct mm *mm, struct mremap_req *r)
 		fresh = piece(m, r->addr, r->addr + moved, 0);
 		vmo_unref(fresh->vmo);
 		fresh->vmo = v;
-		fresh->flags &= ~MF_KERNEL;
+		fresh->flags &= ~(MF_KERNEL | MF_LOCKED | MF_LOCKONFAULT);
 		vmo_ref(v);
 		txn_map_mapping(&t, fresh, fresh->start, fresh->end, 0);
+		txn_set(&t, fresh->start, fresh->end, &fresh, 1);
+	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) {
+		/* Shared and file mappings keep their object behind, unlocked. */
+		fresh = piece(m, r->addr, r->addr + moved, start_off);
+		fresh->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
 		txn_set(&t, fresh->start, fresh->end, &fresh, 1);
 	}
 	e = txn_commit(&t);

@@ -63,10 +63,14 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 	case PLAN_MOVE:
 		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)
 			return -EFAULT;
-		return sys_result((long)mremap((void *)s->addr, s->len, s->new_len,
-					       MREMAP_MAYMOVE | MREMAP_FIXED |
-						       (s->dontunmap ? MREMAP_DONTUNMAP : 0),
-					       (void *)s->new_addr));
+		r = sys_result((long)mremap((void *)s->addr, s->len, s->new_len,
+					    MREMAP_MAYMOVE | MREMAP_FIXED |
+						    (s->dontunmap ? MREMAP_DONTUNMAP : 0),
+					    (void *)s->new_addr));
+		/* The old range is a hole now: a placeholder keeps it reserved. */
+		if (!r && !s->dontunmap && s->len)
+			mmap((void *)s->addr, s->len, PROT_NONE, hole_flags, sb->hole_fd, 0);
+		return r;
 	case PLAN_SYSCALL: {
 		long r = syscall(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4],
 				 s->args[5]);

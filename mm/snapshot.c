@@ -151,7 +151,10 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 			s.map_flags = mapping_map_flags(c);
 			plan_push(plan, &s);
 		}
+		/* The mutation primitive cannot fail: no fault point may fire inside it. */
+		fault_hold();
 		table_set(child, c->start, c->end, &c, 1);
+		fault_release();
 	}
 	drop_copies(&copies); /* the child's mappings hold their own references */
 	if (e) {
