@@ -5,8 +5,10 @@
 #   tests/run-difftest.sh build/difftest
 #
 # Runs (in parallel, one per CPU): seeds 1..4 with 5000 operations each (seed 3 with
-# --split offset), one pass of 3000 operations without privileges (through setpriv when run
-# as root: no CAP_IPC_LOCK, so MAP_LOCKED meets RLIMIT_MEMLOCK), and the fault-point mode.
+# --split offset), two passes of 3000 operations without privileges (through setpriv when
+# run as root: no CAP_IPC_LOCK, so MAP_LOCKED, mlock and the growth of locked mappings meet
+# RLIMIT_MEMLOCK; the second with --split offset), and the fault-point mode with two seeds. Every run forks a snapshot every 250 operations
+# (fork compared; mlockall and munlockall are tested in the forked children).
 # Their --table-out files are merged and printed; the script fails on any mismatch, crash or
 # missing outcome. The last line reads "difftest: N passed, M failed" (N, M: runs).
 set -u
@@ -37,7 +39,9 @@ runs=(
 	"seed3-offset|$bin --ops 5000 --seed 3 --split offset"
 	"seed4|$bin --ops 5000 --seed 4"
 	"unprivileged|${unpriv[*]} $bin --ops 3000 --seed 5"
+	"unpriv-offset|${unpriv[*]} $bin --ops 3000 --seed 6 --split offset"
 	"faults|$bin --faults --seed 1"
+	"faults2|$bin --faults --seed 2"
 )
 
 jobs_max=$(nproc 2>/dev/null || echo 2)
@@ -64,7 +68,8 @@ for r in "${runs[@]}"; do
 	last=$(tail -n 1 "$tmp/$name.out" 2>/dev/null)
 	if [ "$rc" -eq 0 ] && [[ $last == ops=*" mismatches=0" ]]; then
 		passed=$((passed + 1))
-		printf 'difftest %-13s ok      %s\n' "$name" "$last"
+		printf 'difftest %-13s ok      %s %s\n' "$name" "$last" \
+			"$(grep -s '^forks=' "$tmp/$name.out")"
 	else
 		failed=$((failed + 1))
 		printf 'difftest %-13s FAILED  (exit %s) %s\n' "$name" "$rc" "$last"
@@ -95,6 +100,20 @@ required=(
 	"mprotect success" "mprotect EINVAL" "mprotect ENOMEM" "mprotect ENOMEM(part-way)"
 	"mprotect EACCES"
 	"brk grow" "brk shrink" "brk refused"
+	"mremap success(shrink)" "mremap success(grow-in-place)" "mremap success(move)"
+	"mremap success(fixed)" "mremap success(dontunmap)" "mremap success(alias)"
+	"mremap EINVAL" "mremap EFAULT" "mremap ENOMEM"
+	"madvise success" "madvise EINVAL" "madvise ENOMEM" "madvise EACCES"
+	"madvise EINVAL(unknown-advice)"
+	"madvise-advice FREE:success" "madvise-advice DONTNEED:success"
+	"madvise-advice REMOVE:success" "madvise-advice REMOVE:EACCES"
+	"madvise-advice WIPEONFORK:success" "madvise-advice DONTFORK:success"
+	"mlock success" "mlock ENOMEM" "mlock EPERM" "mlock2 success" "munlock success"
+	"mlockall success" "mlockall ENOMEM" "mlockall EINVAL" "munlockall success"
+	"msync success" "msync EINVAL" "msync ENOMEM" "msync EBUSY"
+	"mincore success" "mincore ENOMEM" "mincore EFAULT" "mincore EINVAL"
+	"fork compared"
+	"fault-failed mremap" "fault-failed snapshot"
 )
 missing=0
 for want in "${required[@]}"; do

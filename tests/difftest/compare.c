@@ -5,7 +5,9 @@
  *  - the native region's layout (from smaps: rwx, shared, growsdown, locked) and the model's
  *    table over the ops window;
  *  - the model's table (rwx) and the model region's real layout (the self backend really
- *    did what the model says), over the whole region;
+ *    did what the model says), over the whole region; and each model mapping's backing:
+ *    the real mapping's inode and offset are its VMO's memfd at its offset (ANON), or the
+ *    model side's file at its offset (FILE);
  *  - the heap window of the model region and the brk child's heap window (rwx), relative to
  *    their start_brk;
  *  - both regions fully covered by mappings and placeholders (no real hole);
@@ -25,6 +27,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fault/inject.h"
@@ -207,6 +210,34 @@ static int compare_pages(char *why, size_t len)
 	return 0;
 }
 
+/* Every real mapping of the model region maps what the model says: same inode, offset. */
+static int check_backing(char *why, size_t len)
+{
+	struct stat st;
+
+	for (int i = 0; i < mrm.n; i++) {
+		const struct rawmap *e = &mrm.m[i];
+		struct mapping *m = e->hole ? NULL : mm_find(&dt.mm, e->start);
+		uint64_t ino, off;
+
+		if (!m || m->end < e->end || (m->kind == MK_ANON && !m->vmo))
+			continue;
+		if (m->kind == MK_SPECIAL)
+			continue;
+		if (fstat(m->kind == MK_ANON ? vmo_fd(m->vmo) : m->file->fd, &st) < 0)
+			continue;
+		ino = (uint64_t)st.st_ino;
+		off = m->off + (e->start - m->start);
+		if (e->ino != ino || e->off != off)
+			return fail(why, len,
+				    "model region +%#" PRIx64 ": the real mapping has inode %" PRIu64
+				    " offset %#" PRIx64 ", the model says inode %" PRIu64
+				    " offset %#" PRIx64,
+				    e->start - dt.mbase, e->ino, e->off, ino, off);
+	}
+	return 0;
+}
+
 /* Reads everything after an operation into dt (layouts, model view) and compares. */
 int compare_all(char *why, size_t len)
 {
@@ -229,6 +260,8 @@ int compare_all(char *why, size_t len)
 	layout_clip(&dt.mview_l, 0, DT_REGION, 0, A_RWX, &l1);
 	if (!layout_equal(&l1, &dt.mreal))
 		return fail(why, len, "the model's table and its real mappings differ");
+	if (check_backing(why, len) < 0)
+		return -1;
 	if (!dt.faults) {
 		layout_from_maps(&nrm, dt.nbase, A_ALL, &dt.nat);
 		if ((at = uncovered(&nrm, dt.nbase)))
@@ -260,6 +293,8 @@ void mismatch_report(const struct op *op, const char *results, const char *why)
 	       dt.split == MM_SPLIT_OFFSET ? "offset" : "snapshot");
 	op_print(stdout, op);
 	printf("\n  results: %s\n  why: %s\n", results, why);
+	if (dt.in_fork)
+		printf("  (in the forked child of a fork snapshot)\n");
 	if (!dt.faults) {
 		layout_print(stdout, "native layout (ops window)", &dt.nat);
 		maps_print_region(stdout, "native region", dt.nbase, DT_REGION);

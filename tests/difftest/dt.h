@@ -5,7 +5,8 @@
  * Two regions of DT_REGION bytes, one per side, laid out the same way, relative to their
  * base:
  *
- *	[0, DT_OPS_END)			the ops window: mmap/munmap/mprotect act only here
+ *	[0, DT_OPS_END)			the ops window: mmap/munmap/mprotect/mremap/madvise/
+ *					mlock/msync/mincore act only here
  *	[DT_OPS_END, DT_REGION)		the heap window: the model's brk heap and its ceiling;
  *					natively a permanent placeholder (the native heap lives
  *					in the forked brk child, see brk.c)
@@ -13,6 +14,24 @@
  * Addresses in an operation are relative to a region base unless the operation says they
  * are absolute (then they are the same on both sides and lie at or above DT_TASK_SIZE, or
  * make the call fail before it touches anything: see native_assert_safe()).
+ *
+ * RLIMIT_MEMLOCK. The self backend passes mlock/munlock (and madvise, msync, mincore) through
+ * for real (PLAN_SYSCALL), so the model region's really locked pages count against the same
+ * process locked_vm as the native region's (MAP_LOCKED, on the other hand, is not passed
+ * down: the model's locked pages and the real ones differ). Each side is made to meet the
+ * limit as if it were alone (limits.c): the model reads RLIMIT_MEMLOCK = DT_MEMLOCK through
+ * the backend and is told of no locked pages outside its table (mm.ext_locked_pages = 0), so
+ * it checks its own locked_pages; while a model call runs, the real soft limit is the hard
+ * one, so that what the model passes through never meets it; before a native call, the real
+ * soft limit is DT_MEMLOCK plus whatever the rest of the process has locked (VmLck minus the
+ * native region's "lo" pages), so the kernel checks the native region's locked_vm alone. The
+ * two checks agree because both regions hold the same layout. Root passes have CAP_IPC_LOCK
+ * and meet no limit; the unprivileged pass meets DT_MEMLOCK exactly, on both sides. When the
+ * hard limit is too low to lift, the mlock family is not run (skipped(memlock-hard-limit)).
+ * mlockall locks the whole process: it runs only in the forked child of a fork snapshot
+ * (fork.c), where the harness's own memory may be locked without harm (and with MCL_ONFAULT
+ * always under ASan, whose shadow mappings cannot be populated). munlockall runs in the main
+ * loop: unlocking every VMA of the process changes nothing the harness relies on.
  */
 #ifndef DT_H
 #define DT_H
@@ -65,11 +84,136 @@
  *	refuses merges the model makes (VM_ACCOUNT cleared by mprotect on never-faulted
  *	memory, anon_vma). Such operations are not run when the two sets of bounds differ
  *	over the range; they are counted as skipped(vma-boundary).
+ *	The same holds for mremap (the old range must lie in one VMA when it is resized):
+ *	such mremaps are skipped too, counted as skipped(vma-boundary).
  *  DT_SKIP_BRK_GROW_FAULT: --faults with vmo.resize armed skips brk. When growing the
  *	heap's VMO fails, grow() (mm/brk.c) frees its new mapping, whose vmo field points at the
  *	heap's VMO without holding a reference: the heap's only reference is dropped, the
  *	heap mapping is left with a freed VMO (wrong content, then a crash in mm_destroy).
  */
+/*
+ * Skip flags added with the second core issue's operations (model bugs, see the report in
+ * each comment; 1 keeps the generator away from the case):
+ *  DT_SKIP_MREMAP_MULTI: mremap(MREMAP_MAYMOVE|MREMAP_FIXED) with old_len == new_len over a
+ *	range that is not inside one mapping (it spans several mappings, or holes after the
+ *	first one). Since Linux 6.17 ("mm/mremap: permit mremap() move of multiple VMAs") the
+ *	kernel moves every VMA of the range, keeping the gaps; the model checks the old range
+ *	against the first mapping only and returns EFAULT.
+ *  DT_SKIP_MREMAP_FIXED_SHRINK: mremap(MREMAP_MAYMOVE|MREMAP_FIXED) with new_len < old_len
+ *	whose old range leaves its mapping. mremap_to() unmaps the tail [addr + new_len,
+ *	addr + old_len) first and checks only the remaining range against its VMA, so Linux
+ *	moves the head; the model checks the whole old range first and returns EFAULT.
+ *  DT_SKIP_MOVE_HOLES: the self backend's PLAN_MOVE (mm/self.c) is a real mremap, which
+ *	leaves the old range (and, rolled back, the target) really unmapped, where every other
+ *	step leaves a placeholder (self.h: "Unmapped parts of the region are never left really
+ *	unmapped"); the process's own allocations may then land in the model region. While 1,
+ *	the harness maps placeholders over such holes after each model mremap (model.c) and the
+ *	compare's "nothing mapped" check passes; 0 shows the bug on the first move.
+ *  DT_SKIP_MREMAP_ALIAS_SELF: mremap(addr, 0, new_len, MAYMOVE|FIXED, new_addr) with the
+ *	target covering addr. mremap_to() unmaps the target first, which removes the
+ *	mapping at addr, then looks it up again: EFAULT, with the target (and so the source)
+ *	unmapped. The model checks the source first and makes the alias (success).
+ *  DT_SKIP_DONTUNMAP_UNALIGNED: mremap(MREMAP_DONTUNMAP) with old_len != new_len that are
+ *	the same once page-aligned (0x4000 and 0x3b38). Since the 6.16 rework of mremap
+ *	(check_mremap_params()) the kernel compares the aligned lengths and moves the
+ *	mapping; the model compares them before aligning (the order of Linux up to 6.15)
+ *	and returns EINVAL. The generator keeps both lengths equal for DONTUNMAP.
+ *  DT_SKIP_DONTUNMAP_LOCKED: mremap(MREMAP_DONTUNMAP) of a locked range. move_vma() clears
+ *	VM_LOCKED/VM_LOCKONFAULT on the old VMA that stays behind (and unaccounts it); the
+ *	model's old range (a fresh VMO for private anonymous memory, the same object
+ *	otherwise) keeps MF_LOCKED, and its locked_pages count. The generator drops
+ *	DONTUNMAP (keeps the move) when the old range is locked.
+ *  DT_SKIP_LOCK_BEYOND_OBJECT: mlock/mlock2 (populating) and mlockall(MCL_CURRENT) over a
+ *	shared anonymous mapping that mremap grew beyond its object. Populating there fails
+ *	(SIGBUS): Linux's mlock keeps the flags it applied and returns ENOMEM, its mlockall
+ *	ignores the failure and returns 0; the model's populate_end() (mm/mlock.c) does not
+ *	foresee it, its pass-through mlock fails, and the whole operation is rolled back with
+ *	ENOMEM (mlockall too). Such operations are not run (skipped(beyond-object)).
+ *  DT_SKIP_MREMAP_GUARD_GAP: mremap growing in place up to less than stack_guard_gap below a
+ *	MAP_GROWSDOWN mapping. vma_expandable() asks get_unmapped_area() with MAP_FIXED, which
+ *	checks no guard gap: Linux grows in place. The model's expandable() (mm/mremap.c)
+ *	keeps the gap: ENOMEM without MREMAP_MAYMOVE, a move with it. Not run
+ *	(skipped(guard-gap)).
+ *  DT_SKIP_LOCKONFAULT_POPULATE: mlock2(MLOCK_ONFAULT) over private file mappings. The model
+ *	maps and protects MF_LOCKONFAULT mappings with MAP_LOCKED (mapping_map_flags() in
+ *	mm/mm.c), which the self backend turns into population (MAP_POPULATE, or
+ *	MADV_POPULATE_WRITE when made writable), so a private writable file mapping gets
+ *	private copies of its pages when mremap extends or moves it, or mprotect makes it
+ *	writable; Linux does not populate VM_LOCKONFAULT memory
+ *	(populate_vma_page_range()), and its pages keep showing later writes to the file.
+ *	Found with seed 9, step 729 (after mremap grew such a mapping at step 670). Not run
+ *	(skipped(onfault-private-file)).
+ *  DT_SKIP_MLOCK_POPULATE_STOP: a populating mlock/mlock2 whose range holds a private
+ *	writable file mapping that Linux does not populate: (a) before a hole: do_mlock()
+ *	returns apply_vma_lock_flags()'s ENOMEM before __mm_populate(), so the mappings
+ *	before the hole are locked but not populated; (b) after a mapping whose population
+ *	fails (PROT_NONE, pages past the end of a file, a shared object grown past its end):
+ *	__mm_populate() stops at the first failure (ENOMEM) and populates nothing after it.
+ *	The model passes every locked part through with a populating mlock (only the parts it
+ *	knows to fail with MLOCK_ONFAULT), which makes private copies of file pages that
+ *	Linux leaves shared with the page cache: later writes to the file show natively, not
+ *	in the model. Found with seed 2, step 4766 (case a, after step 4765) and seed 8, fork
+ *	at step 1750 (case b, after step 1708: mlock2 over a PROT_NONE shared mapping and a
+ *	private file mapping). Not run (skipped(populate-stop)).
+ *  DT_SKIP_MREMAP_TARGET_IN_SOURCE: mremap(MREMAP_FIXED) whose target lies in the private
+ *	anonymous mapping that holds the old range (not overlapping the old range itself).
+ *	The model first removes the target as munmap would: with --split snapshot the part
+ *	of the mapping above the target becomes a snapshot child, mapped over the old range
+ *	too; the real mremap then moves the child's pages, while the model's moved piece keeps
+ *	the old VMO and offset (seed 9, unprivileged, step 873: the real mapping at the
+ *	target has the child's inode and offset). From there the model's reads and the
+ *	program's writes go to different objects. Not run (skipped(target-in-source)).
+ *  DT_SKIP_SNAPSHOT_VMAR_FAULT: --faults with vmar.alloc armed skips mm_snapshot.
+ *	mm_snapshot() (mm/snapshot.c) fills the child's table with table_set() outside
+ *	fault_hold(), so the child's VMAR allocations inside the mutation primitive (which
+ *	"cannot fail") meet the armed point: "starmm: internal error: VMAR refused committed
+ *	range", abort (seed 1, vmar.alloc, op 15).
+ *  DT_SKIP_MADV_GUARD: MADV_GUARD_INSTALL/REMOVE (102, 103), valid since Linux 6.13. The model
+ *	answers EINVAL on purpose (mm/madvise.c: no per-page record of guard markers); not
+ *	generated while 1, so that "unknown advice" means advice no kernel knows.
+ */
+/* Each may be set from the command line to see its bug, e.g.
+ *	make CC="cc -DDT_SKIP_MREMAP_MULTI=0" B=build-bug build-bug/difftest */
+#ifndef DT_SKIP_MREMAP_MULTI
+#define DT_SKIP_MREMAP_MULTI 1
+#endif
+#ifndef DT_SKIP_MREMAP_FIXED_SHRINK
+#define DT_SKIP_MREMAP_FIXED_SHRINK 1
+#endif
+#ifndef DT_SKIP_MADV_GUARD
+#define DT_SKIP_MADV_GUARD 1
+#endif
+#ifndef DT_SKIP_MOVE_HOLES
+#define DT_SKIP_MOVE_HOLES 0
+#endif
+#ifndef DT_SKIP_DONTUNMAP_LOCKED
+#define DT_SKIP_DONTUNMAP_LOCKED 1
+#endif
+#ifndef DT_SKIP_LOCK_BEYOND_OBJECT
+#define DT_SKIP_LOCK_BEYOND_OBJECT 1
+#endif
+#ifndef DT_SKIP_MREMAP_ALIAS_SELF
+#define DT_SKIP_MREMAP_ALIAS_SELF 1
+#endif
+#ifndef DT_SKIP_DONTUNMAP_UNALIGNED
+#define DT_SKIP_DONTUNMAP_UNALIGNED 0
+#endif
+#ifndef DT_SKIP_MREMAP_GUARD_GAP
+#define DT_SKIP_MREMAP_GUARD_GAP 0
+#endif
+#ifndef DT_SKIP_LOCKONFAULT_POPULATE
+#define DT_SKIP_LOCKONFAULT_POPULATE 1
+#endif
+#ifndef DT_SKIP_MLOCK_POPULATE_STOP
+#define DT_SKIP_MLOCK_POPULATE_STOP 1
+#endif
+#ifndef DT_SKIP_SNAPSHOT_VMAR_FAULT
+#define DT_SKIP_SNAPSHOT_VMAR_FAULT 0
+#endif
+#ifndef DT_SKIP_MREMAP_TARGET_IN_SOURCE
+#define DT_SKIP_MREMAP_TARGET_IN_SOURCE 1
+#endif
+
 #define DT_SKIP_BRK_GROW_FAULT	    0
 #define DT_SKIP_VMA_BOUNDS	    1
 #define DT_SKIP_SYNC_FILE	    0
@@ -92,7 +236,33 @@ enum fslot {
 	FS_ANON = -1,
 };
 
-enum op_kind { OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_PKEY_MPROTECT, OP_BRK, OP_WRITE, OP_NKINDS };
+enum op_kind {
+	OP_MMAP,
+	OP_MUNMAP,
+	OP_MPROTECT,
+	OP_PKEY_MPROTECT,
+	OP_BRK,
+	OP_WRITE,
+	OP_MREMAP,
+	OP_MADVISE,
+	OP_MLOCK,
+	OP_MLOCK2,
+	OP_MUNLOCK,
+	OP_MLOCKALL, /* forked child only (fork.c), and --faults */
+	OP_MUNLOCKALL,
+	OP_MSYNC,
+	OP_MINCORE,
+	OP_SNAPSHOT, /* --faults only: mm_snapshot into a throw-away child mm */
+	OP_NKINDS,
+};
+
+/* mincore's result vector (vec_mode): where the vector lies. */
+enum vec_mode {
+	VEC_OK,	       /* a harness buffer */
+	VEC_NULL,      /* address 0: the kernel's copy fails (EFAULT) */
+	VEC_READONLY,  /* a read-only page of the harness (EFAULT) */
+	VEC_BEYOND,    /* at DT_TASK_SIZE - 1: access_ok fails (EFAULT) */
+};
 
 struct op {
 	enum op_kind kind;
@@ -110,6 +280,12 @@ struct op {
 	int data_mode;
 	uint64_t data_margin;
 	uint64_t seed; /* write: pattern seed */
+	/* mremap: len is old_len; flags the MREMAP_* flags; new_addr relative unless abs_new */
+	uint64_t new_len, new_addr;
+	bool abs_new;
+	int advice;    /* madvise */
+	int vec_mode;  /* mincore: enum vec_mode */
+	bool memlock0; /* mlock family, unprivileged: RLIMIT_MEMLOCK 0 on both sides (EPERM) */
 };
 
 /* Attributes of a layout segment. */
@@ -121,8 +297,11 @@ struct op {
 #define A_GROWSDOWN 0x10u
 #define A_LOCKED    0x20u
 #define A_NORESERVE 0x40u /* VM_NORESERVE, "nr" */
-#define A_NOHUGE    0x80u /* VM_NOHUGEPAGE, "nh": MAP_STACK */
-#define A_ALL	    0xffu
+#define A_NOHUGE    0x80u /* VM_NOHUGEPAGE, "nh": MAP_STACK, MADV_NOHUGEPAGE */
+#define A_LOCKONFAULT 0x100u /* VM_LOCKONFAULT, "lf": mlock2(MLOCK_ONFAULT) */
+#define A_DONTFORK    0x200u /* VM_DONTCOPY, "dc": MADV_DONTFORK */
+#define A_WIPEONFORK  0x400u /* VM_WIPEONFORK, "wf": MADV_WIPEONFORK */
+#define A_ALL	      0x7ffu
 
 struct seg {
 	uint64_t start, end; /* relative */
@@ -142,6 +321,7 @@ struct rawmap {
 			  A_LOCKED, A_NORESERVE, A_NOHUGE */
 	bool hole;     /* a starmm-hole placeholder */
 	bool file;     /* backed by a file other than a memfd (inode, not /memfd:) */
+	uint64_t off, ino; /* the offset and inode of the backing */
 	char name[64];
 };
 
@@ -158,6 +338,7 @@ struct mview {
 	enum mapping_kind kind;
 	int oflags; /* MK_FILE: the file's O_ACCMODE */
 	uint64_t off;
+	uint64_t obj_size; /* shared MK_ANON: the VMO's size (beyond it: SIGBUS) */
 };
 
 struct dt {
@@ -196,6 +377,22 @@ struct dt {
 	/* RLIMIT_DATA as the model sees it during one operation (model.c) */
 	bool data_override;
 	uint64_t data_limit;
+	/* RLIMIT_MEMLOCK as the model sees it (limits.c, model.c) */
+	bool memlock_override;
+	uint64_t memlock_limit;
+	bool capable_lock;   /* CAP_IPC_LOCK: no limit applies */
+	uint64_t memlock_missing; /* a forked mremap probe: locked pages it could not lock */
+	bool memlock_ok;     /* the hard limit leaves room to lift the soft one (limits.c) */
+	uint64_t memlock_hard;
+
+	/* pages of the ops window written since their mapping last changed (mincore.c) */
+	uint8_t written[DT_OPS_END / DT_PAGE];
+
+	/* fork snapshots (fork.c): every fork_every operations of the main loop; in the
+	 * forked child, in_fork is set and the brk child is not used */
+	long fork_every;
+	bool in_fork;
+	uint64_t forks, fork_mismatches;
 
 	uint64_t step;
 	bool skip_compare_bytes;
@@ -232,13 +429,40 @@ void maps_print_region(FILE *f, const char *title, uint64_t base, uint64_t size)
 
 /* gen.c */
 void gen_op(uint64_t *rng, struct op *op);
+void gen_op_kind(uint64_t *rng, struct op *op, enum op_kind k); /* k: MMAP, MUNMAP, WRITE */
 void op_print(FILE *f, const struct op *op);
 const char *op_kind_name(enum op_kind k);
+/* The generator's helpers, for gen_*.c (gen_rng is the current generator state). */
+extern uint64_t *gen_rng;
+uint64_t gen_rnd(uint64_t n);
+bool gen_pct(unsigned p);
+const struct mview *gen_pick_mapping(unsigned want_flags, bool writable);
+uint64_t gen_pages(void);
+uint64_t gen_unalign_len(uint64_t len);
+void gen_range(uint64_t *a, uint64_t *len);
+uint64_t gen_map_addr(void);
+
+/* gen_mremap.c */
+void gen_mremap(struct op *op);
+void mremap_print(FILE *f, const struct op *op);
+
+/* gen_ranges.c: madvise, the mlock family, msync, mincore */
+void gen_madvise(struct op *op);
+void gen_mlock(struct op *op);
+void gen_msync(struct op *op);
+void gen_mincore(struct op *op);
+void ranges_print(FILE *f, const struct op *op);
+const char *advice_name(int advice);
 
 /* native.c */
 int native_setup(void);
 void native_teardown(void);
 long native_op(const struct op *op, uint64_t at, bool use_at);
+/* mremap natively with these flags and absolute target (native.c, run_mremap.c) */
+enum { NM_PLAIN, NM_PROBED, NM_IN_PROBE };
+long native_mremap_at(const struct op *op, int flags, uint64_t target, int mode);
+/* madvise, mlock family, msync, mincore natively (vec: the vector for mincore) */
+long native_range_op(const struct op *op, void *vec);
 long native_probe_mmap(const struct op *op);
 bool native_placeable(uint64_t len, uint64_t *rel);
 void native_lift(uint64_t rel, uint64_t len);
@@ -249,6 +473,14 @@ uint64_t native_data_pages(void);
 int model_setup(bool with_heap);
 void model_teardown(void);
 long model_op(const struct op *op);
+long model_mincore(const struct op *op, void *vec);
+/* In a forked child: the child's model (mm_snapshot of the parent's, its plan run) replaces
+ * dt.mm. 0 or -errno. */
+long model_fork(void);
+/* DT_SKIP_MOVE_HOLES: placeholders over whatever of the model region is really unmapped. */
+void model_fill_holes(void);
+/* --faults: mm_snapshot into a child mm that is destroyed at once (no fork). */
+long model_snapshot_only(void);
 void model_view(void);
 uint64_t model_nonheap_data_pages(void);
 uint64_t model_heap_pages(void);
@@ -271,6 +503,7 @@ int region_write(uint64_t base, uint64_t rel, uint64_t len, uint64_t seed);
 
 /* table.c */
 void table_count(const char *op, const char *label);
+void table_add(const char *op, const char *label, unsigned long n);
 void table_print(FILE *f);
 int table_write(const char *path);
 const char *errno_label(long err);
@@ -281,5 +514,33 @@ int faults_run(void);
 /* run.c */
 int run_step(const struct op *op);
 long run_model_only(const struct op *op);
+const char *run_results(void); /* the results line of the current step, for reports */
+const char *run_last_label(void); /* the outcome label of the last step run */
+void run_set_results(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool vma_bounds_differ(uint64_t lo, uint64_t hi);
+
+/* run_mremap.c */
+long do_mremap(const struct op *op, char *why, size_t wl, const char **label);
+
+/* run_ranges.c: madvise, the mlock family, msync, mincore */
+long do_range(const struct op *op, char *why, size_t wl, const char **label);
+long range_model_only(const struct op *op);
+
+/* limits.c: RLIMIT_MEMLOCK around each side's calls */
+void memlock_setup(void);
+void memlock_model(const struct op *op);
+void memlock_native(const struct op *op);
+void memlock_done(void);
+uint64_t layout_locked_pages(const struct layout *l);
+
+/* mincore.c: the written-page record and the vector comparison */
+void written_mark(uint64_t rel, uint64_t len);
+void written_clear(uint64_t rel, uint64_t len);
+int mincore_compare(const struct op *op, const unsigned char *nv, const unsigned char *mv,
+		    char *why, size_t wl);
+
+/* fork.c */
+int fork_run(uint64_t seed);
+void fork_mlockall_flags(uint64_t *rng, int *flags);
 
 #endif

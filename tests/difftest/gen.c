@@ -4,7 +4,9 @@
  * Operations are drawn against the model's current table (dt.mv), so ranges often hit
  * existing mappings, their heads, tails and middles, span holes on purpose and touch the
  * edges of the ops window. A share of each kind is invalid on purpose, one thing wrong at a
- * time, with an intent that labels its outcome (len0, fixed-unaligned, ...).
+ * time, with an intent that labels its outcome (len0, fixed-unaligned, ...). This file has
+ * the first core issue's operations and the shared helpers (gen_*); mremap is drawn in
+ * gen_mremap.c, madvise, the mlock family, msync and mincore in gen_ranges.c.
  *
  * Invariant (checked again by native_assert_safe): a MAP_FIXED mmap, a munmap or an
  * mprotect either lies inside the ops window [0, DT_OPS_END) relative to the region, or is
@@ -21,19 +23,29 @@
 #define MAP_UNKNOWN_A 0x200000 /* bits no mmap flag uses on x86-64 */
 #define MAP_UNKNOWN_B 0x800000
 
-static uint64_t *R;
+uint64_t *gen_rng;
 
 static uint64_t rnd(uint64_t n)
 {
-	return rng_below(R, n);
+	return rng_below(gen_rng, n);
 }
 
 static bool pct(unsigned p)
 {
-	return rng_pct(R, p);
+	return rng_pct(gen_rng, p);
 }
 
-static const struct mview *pick_mapping(unsigned want_flags, bool writable)
+uint64_t gen_rnd(uint64_t n)
+{
+	return rnd(n);
+}
+
+bool gen_pct(unsigned p)
+{
+	return pct(p);
+}
+
+const struct mview *gen_pick_mapping(unsigned want_flags, bool writable)
 {
 	int idx[DT_MAXSEG], n = 0;
 
@@ -51,7 +63,7 @@ static const struct mview *pick_mapping(unsigned want_flags, bool writable)
 	return n ? &dt.mv[idx[rnd((uint64_t)n)]] : NULL;
 }
 
-static uint64_t rand_pages(void)
+uint64_t gen_pages(void)
 {
 	unsigned r = (unsigned)rnd(100);
 
@@ -63,21 +75,21 @@ static uint64_t rand_pages(void)
 }
 
 /* A page-granular length made unaligned (same pages) sometimes. */
-static uint64_t unalign_len(uint64_t len)
+uint64_t gen_unalign_len(uint64_t len)
 {
 	return pct(20) && len ? len - 1 - rnd(P - 1) : len;
 }
 
 /* [*a, *a + *len) inside the ops window, relative, page-aligned start. */
-static void rand_range(uint64_t *a, uint64_t *len)
+void gen_range(uint64_t *a, uint64_t *len)
 {
-	const struct mview *m = pick_mapping(0, false);
+	const struct mview *m = gen_pick_mapping(0, false);
 	uint64_t s, e, mp;
 	unsigned r = (unsigned)rnd(100);
 
 	if (!m || r < 12) {
 		s = rnd(DT_OPS_END / P) * P;
-		e = s + rand_pages() * P;
+		e = s + gen_pages() * P;
 	} else {
 		mp = (m->end - m->start) / P;
 		if (r < 30) { /* whole */
@@ -94,7 +106,7 @@ static void rand_range(uint64_t *a, uint64_t *len)
 			e = s + (1 + rnd((m->end - s) / P - 1)) * P;
 		} else if (r < 85) { /* from inside it, across holes and later mappings */
 			s = m->start + rnd(mp) * P;
-			e = m->end + rand_pages() * P * (1 + rnd(4));
+			e = m->end + gen_pages() * P * (1 + rnd(4));
 		} else { /* from a hole below it (if any) into it */
 			s = m->start >= 2 * P ? m->start - (1 + rnd(2)) * P : m->start;
 			e = m->start + (1 + rnd(mp)) * P;
@@ -107,7 +119,7 @@ static void rand_range(uint64_t *a, uint64_t *len)
 	if (e <= s)
 		e = s + P;
 	*a = s;
-	*len = unalign_len(e - s);
+	*len = gen_unalign_len(e - s);
 }
 
 static int rand_prot(void)
@@ -152,9 +164,9 @@ static int rand_fslot(void)
 }
 
 /* An address for a MAP_FIXED or hinted mmap, relative: at or in a mapping, at a hole... */
-static uint64_t rand_map_addr(void)
+uint64_t gen_map_addr(void)
 {
-	const struct mview *m = pick_mapping(0, false);
+	const struct mview *m = gen_pick_mapping(0, false);
 	unsigned r = (unsigned)rnd(100);
 
 	if (!m || r < 25)
@@ -175,7 +187,7 @@ static void gen_mmap(struct op *op)
 	op->kind = OP_MMAP;
 	op->fslot = file ? rand_fslot() : FS_ANON;
 	op->prot = rand_prot();
-	op->len = unalign_len(rand_pages() * P);
+	op->len = gen_unalign_len(gen_pages() * P);
 	op->flags = file ? 0 : MAP_ANONYMOUS;
 	r = (unsigned)rnd(100);
 	op->flags |= r < 55 ? MAP_PRIVATE : r < 85 ? MAP_SHARED : MAP_SHARED_VALIDATE;
@@ -193,7 +205,7 @@ static void gen_mmap(struct op *op)
 		op->flags |= MAP_POPULATE;
 	if (pct(6)) {
 		op->flags |= MAP_LOCKED;
-		op->len = unalign_len((1 + rnd(24)) * P); /* around RLIMIT_MEMLOCK's 16 pages */
+		op->len = gen_unalign_len((1 + rnd(24)) * P); /* around RLIMIT_MEMLOCK's 16 pages */
 	}
 
 	if (place < 40)
@@ -201,7 +213,7 @@ static void gen_mmap(struct op *op)
 	else if (place < 55)
 		op->flags |= MAP_FIXED_NOREPLACE;
 	if (place < 70)
-		op->addr = rand_map_addr();
+		op->addr = gen_map_addr();
 	else if (place < 75)
 		op->addr = DT_OPS_END + rnd(DT_HEAP_WIN / P) * P; /* a hint the VMAR ignores */
 
@@ -213,7 +225,7 @@ static void gen_mmap(struct op *op)
 	} else if (r < 6) {
 		op->intent = "fixed-unaligned";
 		op->flags = (op->flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED;
-		op->addr = rand_map_addr() + 1 + rnd(P - 1);
+		op->addr = gen_map_addr() + 1 + rnd(P - 1);
 	} else if (r < 9) {
 		op->intent = "off-unaligned";
 		op->fslot = FS_RDWR;
@@ -271,7 +283,7 @@ static void gen_mmap(struct op *op)
 static bool middle_of_anon(uint64_t *a, uint64_t *len)
 {
 	for (int i = 0; i < 8; i++) {
-		const struct mview *m = pick_mapping(0, false);
+		const struct mview *m = gen_pick_mapping(0, false);
 		uint64_t mp = m ? (m->end - m->start) / P : 0;
 
 		if (m && m->kind == MK_ANON && mp >= 3) {
@@ -298,7 +310,7 @@ static void gen_munmap(struct op *op)
 	/* --faults has few operations per point: make the snapshot path frequent. */
 	if (pct(dt.faults ? 50 : 10) && middle_of_anon(&op->addr, &op->len))
 		return;
-	rand_range(&op->addr, &op->len);
+	gen_range(&op->addr, &op->len);
 	if (r < 4) {
 		op->len = 0;
 	} else if (r < 8) {
@@ -328,13 +340,13 @@ static void gen_mprotect(struct op *op)
 		op->pkey = pkeys[rnd(sizeof(pkeys) / sizeof(pkeys[0]))];
 	}
 	op->prot = rand_prot();
-	rand_range(&op->addr, &op->len);
+	gen_range(&op->addr, &op->len);
 	if (pct(10))
 		op->data_mode = 1, op->data_margin = data_margin();
 	if (r < 4) {
 		op->prot |= pct(50) ? 0x10 : 0x100;
 	} else if (r < 7) {
-		m = pick_mapping(MF_GROWSDOWN, false);
+		m = gen_pick_mapping(MF_GROWSDOWN, false);
 		if (m) {
 			op->addr = m->start + rnd((m->end - m->start) / P) * P;
 			op->len = P;
@@ -355,7 +367,7 @@ static void gen_mprotect(struct op *op)
 		op->len = ~0ULL - P + 1; /* end wraps: ENOMEM */
 	} else if (r < 33) {
 		for (int i = 0; i < 8; i++) {
-			m = pick_mapping(MF_SHARED, false);
+			m = gen_pick_mapping(MF_SHARED, false);
 			if (m && m->kind == MK_FILE && m->oflags == O_RDONLY) {
 				op->addr = m->start;
 				op->len = m->end - m->start;
@@ -403,7 +415,7 @@ static void gen_brk(struct op *op)
 
 static bool gen_write(struct op *op)
 {
-	const struct mview *m = pick_mapping(0, true);
+	const struct mview *m = gen_pick_mapping(0, true);
 	uint64_t lo, hi, limit;
 
 	if (!m)
@@ -417,13 +429,20 @@ static bool gen_write(struct op *op)
 			return false;
 		if (hi - lo > limit - m->off)
 			hi = lo + (limit - m->off);
+	} else if ((m->flags & MF_SHARED) && (dt.faults || m->start >= DT_OPS_END || pct(90))) {
+		/* Likewise past the end of a shared object (mremap grows mappings, not objects):
+		 * aimed at only now and then, where the native side faults too. */
+		if (m->off >= m->obj_size)
+			return false;
+		if (hi - lo > m->obj_size - m->off)
+			hi = lo + (m->obj_size - m->off);
 	}
 	op->kind = OP_WRITE;
 	op->addr = lo + rnd(hi - lo);
 	op->len = 1 + rnd(pct(70) ? 64 : 2 * P);
 	if (op->len > hi - op->addr)
 		op->len = hi - op->addr;
-	op->seed = rng_next(R);
+	op->seed = rng_next(gen_rng);
 	return true;
 }
 
@@ -431,27 +450,63 @@ void gen_op(uint64_t *rng, struct op *op)
 {
 	unsigned r;
 
-	R = rng;
+	gen_rng = rng;
 	*op = (struct op){.fslot = FS_ANON, .pkey = -1};
-	r = (unsigned)rnd(100);
-	if (r < 35)
+	r = (unsigned)rnd(1000);
+	if (r < 270)
 		gen_mmap(op);
-	else if (r < 53)
+	else if (r < 400)
 		gen_munmap(op);
-	else if (r < 73)
+	else if (r < 540)
 		gen_mprotect(op);
-	else if (r < 83)
+	else if (r < 610)
 		gen_brk(op);
-	else if (!gen_write(op))
-		gen_mmap(op);
+	else if (r < 740) {
+		if (!gen_write(op))
+			gen_mmap(op);
+	} else if (r < 840)
+		gen_mremap(op);
+	else if (r < 915)
+		gen_madvise(op);
+	else if (r < 955)
+		gen_mlock(op);
+	else if (r < 975)
+		gen_msync(op);
+	else
+		gen_mincore(op);
 	if (op->kind == OP_MMAP && !op->intent && pct(8))
 		op->data_mode = 1, op->data_margin = data_margin();
+	/* --faults: now and then a snapshot (mm_snapshot without a fork) */
+	if (dt.faults && pct(4))
+		*op = (struct op){.kind = OP_SNAPSHOT, .fslot = FS_ANON, .pkey = -1};
+}
+
+/* One operation of kind k (MMAP, MUNMAP or WRITE; a write falls back to an mmap), for the
+ * short sequences run in a forked child (fork.c): they stay in the ops window. */
+void gen_op_kind(uint64_t *rng, struct op *op, enum op_kind k)
+{
+	gen_rng = rng;
+	*op = (struct op){.fslot = FS_ANON, .pkey = -1};
+	if (k == OP_MUNMAP) {
+		gen_munmap(op);
+		return;
+	}
+	if (k == OP_WRITE) {
+		for (int i = 0; i < 4; i++)
+			if (gen_write(op) && op->addr < DT_OPS_END)
+				return;
+		*op = (struct op){.fslot = FS_ANON, .pkey = -1};
+	}
+	gen_mmap(op);
 }
 
 const char *op_kind_name(enum op_kind k)
 {
-	static const char *const names[] = {"mmap",	     "munmap", "mprotect",
-					    "pkey_mprotect", "brk",    "write"};
+	static const char *const names[] = {
+	    "mmap",   "munmap", "mprotect", "pkey_mprotect", "brk",	   "write",
+	    "mremap", "madvise", "mlock",   "mlock2",	     "munlock",	   "mlockall",
+	    "munlockall", "msync", "mincore", "snapshot",
+	};
 
 	return k < OP_NKINDS ? names[k] : "?";
 }
@@ -490,6 +545,22 @@ void op_print(FILE *f, const struct op *op)
 	case OP_WRITE:
 		fprintf(f, "write(B+%#" PRIx64 ", %#" PRIx64 ", seed=%#" PRIx64 ")", op->addr,
 			op->len, op->seed);
+		break;
+	case OP_MREMAP:
+		mremap_print(f, op);
+		break;
+	case OP_SNAPSHOT:
+		fprintf(f, "mm_snapshot()");
+		break;
+	case OP_MADVISE:
+	case OP_MLOCK:
+	case OP_MLOCK2:
+	case OP_MUNLOCK:
+	case OP_MLOCKALL:
+	case OP_MUNLOCKALL:
+	case OP_MSYNC:
+	case OP_MINCORE:
+		ranges_print(f, op);
 		break;
 	default:
 		fprintf(f, "?");

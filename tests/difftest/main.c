@@ -1,14 +1,16 @@
 /*
  * difftest: the differential test of starmm's memory manager against the Linux kernel.
  *
- * The same seeded random operations (mmap, munmap, mprotect, pkey_mprotect, brk, writes)
- * run natively and through the model (struct mm with the self backend), side by side in one
- * process, and after every operation results, layouts and memory must agree (run.c,
- * compare.c). The run stops at the first mismatch, printing both views. The last line is
+ * The same seeded random operations (mmap, munmap, mprotect, pkey_mprotect, brk, writes,
+ * mremap, madvise, mlock/mlock2/munlock/munlockall, msync, mincore) run natively and through
+ * the model (struct mm with the self backend), side by side in one process, and after every
+ * operation results, layouts and memory must agree (run.c, compare.c). Every --fork-every
+ * operations the harness forks and compares the child's side of both (fork.c; mlockall is
+ * tested there). The run stops at the first mismatch, printing both views. The last line is
  * always "ops=N mismatches=M"; the exit status is non-zero when M > 0.
  *
  *	difftest [--ops N] [--seed S] [--split snapshot|offset] [--no-table]
- *		 [--table-out FILE] [--faults] [-v]
+ *		 [--table-out FILE] [--faults] [--fork-every N] [-v]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +25,14 @@
 
 #include "tests/difftest/dt.h"
 
-struct dt dt = {.nops = 2000, .seed = 1, .table = true, .nhole_fd = -1, .memfd_self = -1};
+struct dt dt = {
+    .nops = 2000, .seed = 1, .table = true, .nhole_fd = -1, .memfd_self = -1, .fork_every = 250,
+};
 
 static void usage(void)
 {
 	fputs("usage: difftest [--ops N] [--seed S] [--split snapshot|offset] [--no-table]\n"
-	      "                [--table-out FILE] [--faults] [-v]\n",
+	      "                [--table-out FILE] [--faults] [--fork-every N] [-v]\n",
 	      stderr);
 	exit(2);
 }
@@ -39,7 +43,8 @@ static void options(int argc, char **argv)
 	    {"ops", required_argument, NULL, 'n'},	 {"seed", required_argument, NULL, 's'},
 	    {"split", required_argument, NULL, 'p'},	 {"no-table", no_argument, NULL, 'T'},
 	    {"table-out", required_argument, NULL, 'o'}, {"faults", no_argument, NULL, 'f'},
-	    {"verbose", no_argument, NULL, 'v'},	 {0},
+	    {"verbose", no_argument, NULL, 'v'},	 {"fork-every", required_argument, NULL, 'F'},
+	    {0},
 	};
 	int c;
 
@@ -71,11 +76,14 @@ static void options(int argc, char **argv)
 		case 'v':
 			dt.verbose = true;
 			break;
+		case 'F':
+			dt.fork_every = strtol(optarg, NULL, 0);
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc || dt.nops < 0)
+	if (optind != argc || dt.nops < 0 || dt.fork_every < 0)
 		usage();
 }
 
@@ -95,7 +103,6 @@ static void die(const char *what, int err)
 
 static void setup(void)
 {
-	struct rlimit rl;
 	int e;
 
 	if (stat_field(45, &dt.start_data) < 0 || stat_field(46, &dt.end_data) < 0)
@@ -107,9 +114,7 @@ static void setup(void)
 	atexit(cleanup);
 	if (!dt.faults && (e = brk_child_start()) < 0)
 		die("cannot start the brk child", e);
-	getrlimit(RLIMIT_MEMLOCK, &rl);
-	rl.rlim_cur = DT_MEMLOCK < rl.rlim_max ? DT_MEMLOCK : rl.rlim_max;
-	setrlimit(RLIMIT_MEMLOCK, &rl);
+	memlock_setup();
 	if ((e = files_setup()) < 0)
 		die("cannot create the test files", e);
 	guard_install();
@@ -159,6 +164,11 @@ int main(int argc, char **argv)
 			mismatches = 1;
 			break;
 		}
+		if (dt.fork_every && done % dt.fork_every == 0 &&
+		    fork_run(rng_next(&rng) ^ dt.step) < 0) {
+			mismatches = 1;
+			break;
+		}
 	}
 	model_teardown();
 	native_teardown();
@@ -166,6 +176,7 @@ int main(int argc, char **argv)
 		table_print(stdout);
 	if (dt.table_out && table_write(dt.table_out) < 0)
 		fprintf(stderr, "difftest: cannot write %s\n", dt.table_out);
+	printf("forks=%" PRIu64 "\n", dt.forks);
 	printf("ops=%ld mismatches=%d\n", done, mismatches);
 	return mismatches ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /*
  * Reading the kernel's view: /proc/self/smaps (or maps) restricted to the two regions,
+ * with the VmFlags the model keeps too (gd lo lf nr nh dc wf),
  * turned into layouts; VmData/VmLck from /proc/self/status; start_data/end_data from
  * /proc/self/stat.
  *
@@ -89,6 +90,12 @@ static unsigned vmflags(const char *p)
 			a |= A_NORESERVE;
 		else if (p[0] == 'n' && p[1] == 'h')
 			a |= A_NOHUGE;
+		else if (p[0] == 'l' && p[1] == 'f')
+			a |= A_LOCKONFAULT;
+		else if (p[0] == 'd' && p[1] == 'c')
+			a |= A_DONTFORK;
+		else if (p[0] == 'w' && p[1] == 'f')
+			a |= A_WIPEONFORK;
 		p = skip_field(p);
 	}
 	return a;
@@ -97,7 +104,7 @@ static unsigned vmflags(const char *p)
 /* Parses one header line into e (clipped to [base, base + size)); false when outside. */
 static bool parse_header(const char *p, uint64_t base, uint64_t size, struct rawmap *e)
 {
-	uint64_t start, end, ino = 0;
+	uint64_t start, end, ino = 0, off;
 	const char *perm, *name;
 	size_t len;
 
@@ -108,7 +115,8 @@ static bool parse_header(const char *p, uint64_t base, uint64_t size, struct raw
 		return false;
 	perm = ++p;
 	p = skip_field(p); /* perms */
-	p = skip_field(p); /* offset */
+	p++;
+	off = hex(&p);	   /* offset */
 	p = skip_field(p); /* dev */
 	while (*p == ' ')
 		p++;
@@ -127,6 +135,8 @@ static bool parse_header(const char *p, uint64_t base, uint64_t size, struct raw
 		len = sizeof(e->name) - 1;
 	memcpy(e->name, name, len);
 	e->hole = strstr(e->name, SELF_HOLE_NAME) != NULL;
+	e->ino = ino;
+	e->off = off + (e->start - start);
 	e->file = ino != 0 && strncmp(e->name, "/memfd:", 7) != 0;
 	return true;
 }
@@ -224,11 +234,12 @@ void layout_print(FILE *f, const char *title, const struct layout *l)
 	for (int i = 0; i < l->n; i++) {
 		unsigned a = l->s[i].attr;
 
-		fprintf(f, "    %06" PRIx64 "-%06" PRIx64 " %c%c%c%c%s%s%s%s\n", l->s[i].start,
-			l->s[i].end, a & A_R ? 'r' : '-', a & A_W ? 'w' : '-', a & A_X ? 'x' : '-',
-			a & A_SHARED ? 's' : 'p', a & A_GROWSDOWN ? " gd" : "",
-			a & A_LOCKED ? " lo" : "", a & A_NORESERVE ? " nr" : "",
-			a & A_NOHUGE ? " nh" : "");
+		fprintf(f, "    %06" PRIx64 "-%06" PRIx64 " %c%c%c%c%s%s%s%s%s%s%s\n",
+			l->s[i].start, l->s[i].end, a & A_R ? 'r' : '-', a & A_W ? 'w' : '-',
+			a & A_X ? 'x' : '-', a & A_SHARED ? 's' : 'p', a & A_GROWSDOWN ? " gd" : "",
+			a & A_LOCKED ? " lo" : "", a & A_LOCKONFAULT ? " lf" : "",
+			a & A_NORESERVE ? " nr" : "", a & A_NOHUGE ? " nh" : "",
+			a & A_DONTFORK ? " dc" : "", a & A_WIPEONFORK ? " wf" : "");
 	}
 }
 

@@ -10,14 +10,25 @@
  * its rlimit answer for RLIMIT_DATA can be overridden for one operation (run.c): the model
  * then sees a low limit without the harness's own process living under it (its malloc, or
  * ASan's, would fail); only the native syscall runs under the real low limit. The ext_*
- * counters are set per operation by run.c.
+ * counters are set per operation by run.c. RLIMIT_MEMLOCK is overridden the same way for
+ * every operation (limits.c): the model reads DT_MEMLOCK (or 0) while the process's real
+ * limit is lifted for the calls the model passes through.
+ *
+ * In a forked child (fork.c), model_fork() makes the child's model: mm_snapshot of the
+ * parent's (whose copy stays in the child's memory, untouched, still holding its references:
+ * shared VMOs then count users outside the child's table, as in the supervisor), its plan run
+ * by the self backend on the child's region, after the child's own /proc/self/mem was opened
+ * (the parent's descriptor reads the parent).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "tests/difftest/dt.h"
+#include "vmo/vmo.h"
 
 static int dt_rlimit(void *ctx, int resource, struct rlimit *out)
 {
@@ -25,6 +36,8 @@ static int dt_rlimit(void *ctx, int resource, struct rlimit *out)
 
 	if (r == 0 && resource == RLIMIT_DATA && dt.data_override)
 		out->rlim_cur = dt.data_limit < out->rlim_max ? dt.data_limit : out->rlim_max;
+	if (r == 0 && resource == RLIMIT_MEMLOCK && dt.memlock_override)
+		out->rlim_cur = dt.memlock_limit < out->rlim_max ? dt.memlock_limit : out->rlim_max;
 	return r;
 }
 
@@ -99,16 +112,67 @@ long model_op(const struct op *op)
 	case OP_BRK:
 		return mm_brk(&dt.mm, op->brk_abs ? (uint64_t)op->brk
 						  : dt.mm.start_brk + (uint64_t)op->brk);
+	case OP_MREMAP:
+		return mm_mremap(&dt.mm, addr, op->len, op->new_len, op->flags,
+				 op->abs_new ? op->new_addr : dt.mbase + op->new_addr);
+	case OP_MADVISE:
+		return mm_madvise(&dt.mm, addr, op->len, op->advice);
+	case OP_MLOCK:
+		return mm_mlock(&dt.mm, addr, op->len, 0);
+	case OP_MLOCK2:
+		return mm_mlock(&dt.mm, addr, op->len, (unsigned)op->flags);
+	case OP_MUNLOCK:
+		return mm_munlock(&dt.mm, addr, op->len);
+	case OP_MLOCKALL:
+		return mm_mlockall(&dt.mm, op->flags);
+	case OP_MUNLOCKALL:
+		return mm_munlockall(&dt.mm);
+	case OP_MSYNC:
+		return mm_msync(&dt.mm, addr, op->len, op->flags);
 	default:
 		return -ENOSYS;
 	}
+}
+
+/* mincore on the model: the vector is written by the call the model passes through. */
+long model_mincore(const struct op *op, void *vec)
+{
+	uint64_t addr = op->abs ? op->addr : dt.mbase + op->addr;
+
+	return mm_mincore(&dt.mm, addr, op->len, (uint64_t)vec);
+}
+
+long model_fork(void)
+{
+	struct mm child;
+	struct plan plan;
+	size_t done;
+	long r;
+
+	close(dt.sb.mem_fd);
+	dt.sb.mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (dt.sb.mem_fd < 0)
+		return -errno;
+	r = mm_snapshot(&dt.mm, &child, &dt_backend, &dt.sb, &plan);
+	if (r < 0)
+		return r;
+	done = dt_backend.run(&dt.sb, &plan);
+	r = done == plan.n ? 0 : plan.steps[done].result;
+	free(plan.steps);
+	if (r < 0)
+		return r;
+	dt.mm = child; /* the parent's model stays behind, unused (see the top comment) */
+	return 0;
 }
 
 static unsigned model_attr(const struct mapping *m)
 {
 	return (unsigned)(m->prot & A_RWX) | (m->flags & MF_SHARED ? A_SHARED : 0) |
 	       (m->flags & MF_GROWSDOWN ? A_GROWSDOWN : 0) | (m->flags & MF_LOCKED ? A_LOCKED : 0) |
-	       (m->flags & MF_NORESERVE ? A_NORESERVE : 0) | (m->flags & MF_STACK ? A_NOHUGE : 0);
+	       (m->flags & MF_NORESERVE ? A_NORESERVE : 0) | (m->flags & MF_STACK ? A_NOHUGE : 0) |
+	       (m->flags & MF_LOCKONFAULT ? A_LOCKONFAULT : 0) |
+	       (m->flags & MF_DONTFORK ? A_DONTFORK : 0) |
+	       (m->flags & MF_WIPEONFORK ? A_WIPEONFORK : 0);
 }
 
 /* The model's table: dt.mv (generator input) and its layout with every attribute. */
@@ -128,6 +192,9 @@ void model_view(void)
 		v->kind = m->kind;
 		v->oflags = m->kind == MK_FILE && m->file ? m->file->oflags & O_ACCMODE : 0;
 		v->off = m->off;
+		v->obj_size = m->kind == MK_ANON && (m->flags & MF_SHARED) && m->vmo
+				      ? vmo_get_size(m->vmo)
+				      : 0;
 		dt.nmv++;
 		layout_add(&dt.mview_l, v->start, v->end, model_attr(m));
 	}
@@ -152,4 +219,34 @@ uint64_t model_nonheap_data_pages(void)
 uint64_t model_heap_pages(void)
 {
 	return dt.child_brk > 0 ? DT_PAGE_ALIGN((uint64_t)dt.child_brk) / DT_PAGE : 0;
+}
+
+long model_snapshot_only(void)
+{
+	struct plan plan;
+	struct mm child;
+	long r = mm_snapshot(&dt.mm, &child, &dt_backend, &dt.sb, &plan);
+
+	if (r < 0)
+		return r;
+	free(plan.steps);
+	mm_destroy(&child);
+	return 0;
+}
+
+void model_fill_holes(void)
+{
+	static struct region_maps rm;
+	uint64_t at = dt.mbase;
+
+	if (!DT_SKIP_MOVE_HOLES || maps_read2(false, NULL, &rm) < 0)
+		return;
+	for (int i = 0; i <= rm.n; i++) {
+		uint64_t s = i < rm.n ? rm.m[i].start : dt.mbase + DT_REGION;
+
+		if (s > at)
+			self_hole(&dt.sb, at, s - at);
+		if (i < rm.n && rm.m[i].end > at)
+			at = rm.m[i].end;
+	}
 }

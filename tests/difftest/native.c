@@ -13,10 +13,17 @@
  *
  * Safety: native_assert_safe() aborts before a native call that could change memory outside
  * the ops window (a generator bug must never wreck the harness). A call may reach outside
- * only when it is certain to fail before touching anything.
+ * only when it is certain to fail before touching anything. mremap is held to more: the
+ * harness never makes a native MREMAP_MAYMOVE call without MREMAP_FIXED (the kernel would
+ * choose an address anywhere in the process) unless the same call already failed in a forked
+ * probe (run_mremap.c), which makes its failure here certain.
+ *
+ * RLIMIT_MEMLOCK: every native call runs between memlock_native() and memlock_done()
+ * (limits.c), which give it the limit the native side alone would have.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -188,7 +195,9 @@ long native_op(const struct op *op, uint64_t at, bool use_at)
 				   flags & (MAP_FIXED | MAP_FIXED_NOREPLACE));
 		if (!op->abs || use_at)
 			native_lift(addr - dt.nbase, op->len);
+		memlock_native(op);
 		r = sys(syscall(SYS_mmap, addr, op->len, op->prot, flags, fd, op->off));
+		memlock_done();
 		native_restore();
 		return r >= 0 ? r - (long)dt.nbase : r;
 	case OP_MUNMAP:
@@ -201,10 +210,12 @@ long native_op(const struct op *op, uint64_t at, bool use_at)
 		native_assert_safe(OP_MPROTECT, addr, op->len, true);
 		if (!op->abs)
 			native_lift(op->addr, op->len);
+		memlock_native(op);
 		if (op->kind == OP_MPROTECT)
 			r = sys(syscall(SYS_mprotect, addr, op->len, op->prot));
 		else
 			r = sys(syscall(SYS_pkey_mprotect, addr, op->len, op->prot, op->pkey));
+		memlock_done();
 		native_restore();
 		return r;
 	default:
@@ -222,9 +233,136 @@ long native_probe_mmap(const struct op *op)
 {
 	uint64_t addr = dt.nbase + DT_OPS_END;
 	int flags = (op->flags & ~MAP_FIXED) | MAP_FIXED_NOREPLACE;
+	long r;
 
-	return sys(
-	    syscall(SYS_mmap, addr, op->len, op->prot, flags, file_fd(0, op->fslot), op->off));
+	memlock_native(op);
+	r = sys(syscall(SYS_mmap, addr, op->len, op->prot, flags, file_fd(0, op->fslot), op->off));
+	memlock_done();
+	return r;
+}
+
+/* The range ops' early failures (madvise, mlock, msync, mincore): a range that wraps, or lies
+ * at or above TASK_SIZE (no VMA there), touches nothing. */
+static bool range_safe(const struct op *op)
+{
+	uint64_t a = native_addr(op), s = a & ~(DT_PAGE - 1);
+	uint64_t alen = DT_PAGE_ALIGN(op->len + (a - s));
+
+	if (op->len == 0 || a >= DT_TASK_SIZE || s + alen < s || alen < op->len)
+		return true;
+	/* only mlock and munlock round an unaligned start down; the others refuse it */
+	if (a != s && op->kind != OP_MLOCK && op->kind != OP_MLOCK2 && op->kind != OP_MUNLOCK)
+		return true;
+	return s >= dt.nbase && alen <= dt.nbase + DT_OPS_END - s;
+}
+
+static void refuse(const struct op *op)
+{
+	fprintf(stderr, "difftest: refusing a native ");
+	op_print(stderr, op);
+	fprintf(stderr, " (generator bug), seed %" PRIu64 " step %" PRIu64 "\n", dt.seed, dt.step);
+	abort();
+}
+
+long native_range_op(const struct op *op, void *vec)
+{
+	uint64_t addr = native_addr(op);
+	long r;
+
+	if (op->kind != OP_MLOCKALL && op->kind != OP_MUNLOCKALL && !range_safe(op))
+		refuse(op);
+	if (!op->abs && op->kind != OP_MLOCKALL && op->kind != OP_MUNLOCKALL)
+		native_lift(op->addr, op->len);
+	memlock_native(op);
+	switch (op->kind) {
+	case OP_MADVISE:
+		r = sys(syscall(SYS_madvise, addr, op->len, op->advice));
+		break;
+	case OP_MLOCK:
+		r = sys(syscall(SYS_mlock, addr, op->len));
+		break;
+	case OP_MLOCK2:
+		r = sys(syscall(SYS_mlock2, addr, op->len, op->flags));
+		break;
+	case OP_MUNLOCK:
+		r = sys(syscall(SYS_munlock, addr, op->len));
+		break;
+	case OP_MLOCKALL:
+		r = sys(syscall(SYS_mlockall, op->flags));
+		break;
+	case OP_MUNLOCKALL:
+		r = sys(syscall(SYS_munlockall));
+		break;
+	case OP_MSYNC:
+		r = sys(syscall(SYS_msync, addr, op->len, op->flags));
+		break;
+	case OP_MINCORE:
+		r = sys(syscall(SYS_mincore, addr, op->len, vec));
+		break;
+	default:
+		r = -ENOSYS;
+	}
+	memlock_done();
+	native_restore();
+	return r;
+}
+
+/*
+ * Whether a native mremap with these flags and absolute target stays in the ops window or
+ * fails before touching anything (check_mremap_params(): flags, alignment, lengths, a
+ * wrapping old range, a FIXED target beyond TASK_SIZE). With mode NM_PROBED (the same call
+ * failed in a forked probe) or NM_IN_PROBE (the probe itself), any flags are allowed.
+ */
+static bool mremap_safe(const struct op *op, int flags, uint64_t target, int mode)
+{
+	uint64_t a = native_addr(op), old = DT_PAGE_ALIGN(op->len), nl = DT_PAGE_ALIGN(op->new_len);
+	uint64_t lo = dt.nbase, hi = dt.nbase + DT_OPS_END;
+
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | 4) ||
+	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) ||
+	    ((flags & 4) && (!(flags & MREMAP_MAYMOVE) || old != nl)))
+		return true;
+	if (a & (DT_PAGE - 1) || nl == 0 || nl > DT_TASK_SIZE || a + old < a ||
+	    (op->len && old == 0))
+		return true;
+	if (a < lo || a >= hi || old > hi - a)
+		return false;
+	if (flags & MREMAP_FIXED) {
+		if (target & (DT_PAGE - 1) || target > DT_TASK_SIZE - nl)
+			return true;
+		return target >= lo && nl <= hi - target;
+	}
+	return !(flags & MREMAP_MAYMOVE) || mode != NM_PLAIN;
+}
+
+/*
+ * mremap natively with `flags` (the op's, or the replay's) and the absolute target `target`
+ * (MREMAP_FIXED only). The native side lifts its placeholders from the old range, the room
+ * above it up to addr + new_len (growth in place), and a target in the ops window, so that
+ * the kernel sees the holes the model sees. Returns the kernel's raw result: the new
+ * (absolute) address, or -errno. NM_IN_PROBE (a forked probe about to exit) leaves the holes
+ * lifted.
+ */
+long native_mremap_at(const struct op *op, int flags, uint64_t target, int mode)
+{
+	uint64_t a = native_addr(op), old = DT_PAGE_ALIGN(op->len), nl = DT_PAGE_ALIGN(op->new_len);
+	long r;
+
+	if (!mremap_safe(op, flags, target, mode))
+		refuse(op);
+	if (!op->abs && op->addr < DT_OPS_END) {
+		uint64_t span = old > nl ? old : nl;
+
+		native_lift(op->addr, span > DT_OPS_END ? DT_OPS_END : span);
+	}
+	if ((flags & MREMAP_FIXED) && target >= dt.nbase && target < dt.nbase + DT_OPS_END)
+		native_lift(target - dt.nbase, nl);
+	memlock_native(op);
+	r = sys(syscall(SYS_mremap, a, op->len, op->new_len, flags, target));
+	memlock_done();
+	if (mode != NM_IN_PROBE)
+		native_restore();
+	return r;
 }
 
 /*

@@ -1,6 +1,8 @@
 /*
  * The outcome table: how many times each operation ended each way (success, an errno name,
- * a labelled case such as EINVAL(len0), brk's grow/shrink/same/refused, model-only).
+ * a labelled case such as EINVAL(len0), brk's grow/shrink/same/refused, model-only,
+ * mremap's success(move)..., madvise per advice as "madvise-advice ADVICE:outcome", fork
+ * snapshots compared).
  *
  * --table-out writes it as "op outcome count" lines, which tests/run-difftest.sh merges over
  * runs and checks for the outcomes the test must have seen.
@@ -13,7 +15,7 @@
 #include "fault/inject.h"
 #include "tests/difftest/dt.h"
 
-#define MAX_ROWS 256
+#define MAX_ROWS 512
 
 struct row {
 	char op[24], label[48];
@@ -24,6 +26,11 @@ static struct row rows[MAX_ROWS];
 static int nrows;
 
 void table_count(const char *op, const char *label)
+{
+	table_add(op, label, 1);
+}
+
+void table_add(const char *op, const char *label, unsigned long n)
 {
 	int i;
 
@@ -37,7 +44,7 @@ void table_count(const char *op, const char *label)
 		snprintf(rows[i].label, sizeof(rows[i].label), "%s", label);
 		nrows++;
 	}
-	rows[i].count++;
+	rows[i].count += n;
 }
 
 static int row_cmp(const void *a, const void *b)
