@@ -44,6 +44,20 @@ struct mm_file {
 void mm_file_ref(struct mm_file *f);
 void mm_file_unref(struct mm_file *f);
 
+/* Helpers every backend shares (mm/backend.c). */
+/* The mm_file of fd, the supervisor's descriptor of the program's descriptor prog_fd (its
+ * path read from the symlink `link`, may be NULL). Takes fd over (closed on failure). 0,
+ * -EBADF (an O_PATH or unusable descriptor), the backend.file fault's errno, or -ENOMEM. */
+int mm_file_from_fd(int fd, int prog_fd, const char *link, struct mm_file **out);
+/* len bytes at addr through a /proc/PID/mem descriptor (through protections, as the
+ * kernel's own accesses): 0, or -errno (-EFAULT when short). */
+long mm_mem_read(int mem_fd, uint64_t addr, void *buf, size_t len);
+long mm_mem_write(int mem_fd, uint64_t addr, const void *buf, size_t len);
+/* The running kernel (the program's too): a config-dependent madvise advice, and protection
+ * keys (pkey 0 usable). */
+bool mm_kernel_knows_advice(int advice);
+bool mm_kernel_has_pkeys(void);
+
 enum plan_op {
 	PLAN_MAP_VMO,  /* MAP_SHARED|MAP_FIXED of vmo at off over [addr, addr + len) */
 	PLAN_MAP_FILE, /* MAP_FIXED of file at off, MAP_SHARED or MAP_PRIVATE per map_flags */

@@ -99,21 +99,6 @@ const char *mapping_kind_name(enum mapping_kind k)
 	return names[k];
 }
 
-void mm_file_ref(struct mm_file *f)
-{
-	f->refs++;
-}
-
-void mm_file_unref(struct mm_file *f)
-{
-	if (!f || --f->refs > 0)
-		return;
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f->path);
-	free(f);
-}
-
 uint64_t mapping_pages(const struct mapping *m)
 {
 	return (m->end - m->start) / PAGE;

@@ -94,73 +94,16 @@ static size_t self_run(void *ctx, struct plan *p)
 	return p->n;
 }
 
-/* Filesystem facts mmap depends on, from the superblock's magic number. */
-static void superblock_facts(int fd, struct mm_file *f)
-{
-	/* SB_I_NOEXEC superblocks: path_noexec() is true for every file on them. */
-	static const unsigned long noexec_fs[] = {
-		0x50495045, /* pipefs */
-		0x534f434b, /* sockfs */
-		0x09041934, /* anon_inodefs */
-		0x9fa0,	    /* procfs */
-		0x62656572, /* sysfs */
-	};
-	struct statfs sfs;
-	struct statvfs vfs;
-	struct statx stx;
-
-	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
-	if (fstatfs(fd, &sfs) < 0)
-		return;
-	for (size_t i = 0; i < sizeof(noexec_fs) / sizeof(noexec_fs[0]); i++)
-		f->noexec |= (unsigned long)sfs.f_type == noexec_fs[i];
-	/* ext2/3/4 and xfs set FOP_MMAP_SYNC */
-	f->mmap_sync = sfs.f_type == 0xef53 || sfs.f_type == 0x58465342;
-	f->dax = statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
-		 (stx.stx_attributes & STATX_ATTR_DAX);
-}
-
 static int self_file_get(void *ctx, int fd, struct mm_file **out)
 {
-	struct mm_file *f;
-	struct stat st;
-	char link[64], path[4096];
-	int fl, attr = 0, e;
-	ssize_t n;
+	char link[64];
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
 	(void)ctx;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_PATH) || fstat(fd, &st) < 0)
-		return -EBADF;
-	e = fault_hit("backend.file");
-	if (e)
-		return e;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (f->fd < 0) {
-		e = -errno;
-		free(f);
-		return e;
-	}
-	f->refs = 1;
-	f->prog_fd = fd;
-	f->oflags = fl & (O_ACCMODE | O_APPEND);
-	f->st_mode = st.st_mode;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	superblock_facts(fd, f);
-	f->mmap_sync &= S_ISREG(st.st_mode) != 0; /* only regular files' operations have it */
-	f->append = ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_APPEND_FL);
+	if (copy < 0)
+		return errno == EBADF ? -EBADF : -errno;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n > 0) {
-		path[n] = 0;
-		f->path = strdup(path);
-	}
-	*out = f;
-	return 0;
+	return mm_file_from_fd(copy, fd, link, out);
 }
 
 static int self_rlimit(void *ctx, int resource, struct rlimit *out)
@@ -188,24 +131,18 @@ static bool self_pkeys(void *ctx)
 static bool self_advice_known(void *ctx, int advice)
 {
 	(void)ctx;
-	return syscall(SYS_madvise, 0UL, 0UL, advice) == 0;
+	return mm_kernel_knows_advice(advice);
 }
 
 /* /proc/self/mem, as the kernel's own accesses: through protections (FOLL_FORCE). */
 static long self_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	struct self_backend *sb = ctx;
-	ssize_t n = pread(sb->mem_fd, buf, len, (off_t)addr);
-
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+	return mm_mem_read(((struct self_backend *)ctx)->mem_fd, addr, buf, len);
 }
 
 static long self_mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-	struct self_backend *sb = ctx;
-	ssize_t n = pwrite(sb->mem_fd, buf, len, (off_t)addr);
-
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+	return mm_mem_write(((struct self_backend *)ctx)->mem_fd, addr, buf, len);
 }
 
 const struct mm_backend self_backend_ops = {
@@ -258,7 +195,7 @@ int self_region_reserve(struct self_backend *sb, uint64_t size, uint64_t align)
 		munmap(p, sb->lo - (uint64_t)p);
 	if ((uint64_t)p + size + a > sb->hi)
 		munmap((void *)sb->hi, (uint64_t)p + size + a - sb->hi);
-	sb->pkeys = syscall(SYS_pkey_mprotect, sb->lo, VMO_PAGE_SIZE, PROT_NONE, 0) == 0;
+	sb->pkeys = mm_kernel_has_pkeys();
 	return 0;
 }
 

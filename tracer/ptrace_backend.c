@@ -233,78 +233,19 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 }
 
 /* Filesystem facts mmap depends on, from the superblock's magic number (as mm/self.c). */
-static void superblock_facts(int fd, struct mm_file *f)
-{
-	/* SB_I_NOEXEC superblocks: path_noexec() is true for every file on them. */
-	static const unsigned long noexec_fs[] = {
-	    0x50495045, /* pipefs */
-	    0x534f434b, /* sockfs */
-	    0x09041934, /* anon_inodefs */
-	    0x9fa0,	/* procfs */
-	    0x62656572, /* sysfs */
-	};
-	struct statfs sfs;
-	struct statvfs vfs;
-	struct statx stx;
-
-	f->noexec = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
-	if (fstatfs(fd, &sfs) < 0)
-		return;
-	for (size_t i = 0; i < sizeof(noexec_fs) / sizeof(noexec_fs[0]); i++)
-		f->noexec |= (unsigned long)sfs.f_type == noexec_fs[i];
-	/* ext2/3/4 and xfs set FOP_MMAP_SYNC */
-	f->mmap_sync = sfs.f_type == 0xef53 || sfs.f_type == 0x58465342;
-	f->dax = statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
-		 (stx.stx_attributes & STATX_ATTR_DAX);
-}
-
 static int ptrace_file_get(void *ctx, int fd, struct mm_file **out)
 {
 	struct tr_ptrace_backend *b = ctx;
-	struct mm_file *f;
-	struct stat st;
-	char link[64], path[4096];
-	int copy, fl, attr = 0, e;
-	ssize_t n;
+	char link[64];
+	int copy;
 
 	if (fd < 0)
 		return -EBADF;
-	copy = (int)syscall(SYS_pidfd_getfd, b->pidfd, fd, 0);
+	copy = (int)syscall(SYS_pidfd_getfd, b->pidfd, fd, 0); /* close-on-exec */
 	if (copy < 0)
 		return errno == EBADF ? -EBADF : errno == ESRCH ? -ESRCH : -errno;
-	fl = fcntl(copy, F_GETFL);
-	if (fl < 0 || (fl & O_PATH) || fstat(copy, &st) < 0) {
-		close(copy);
-		return -EBADF;
-	}
-	e = fault_hit("backend.file");
-	if (e) {
-		close(copy);
-		return e;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f) {
-		close(copy);
-		return -ENOMEM;
-	}
-	f->fd = copy; /* pidfd_getfd sets close-on-exec */
-	f->refs = 1;
-	f->prog_fd = fd;
-	f->oflags = fl & (O_ACCMODE | O_APPEND);
-	f->st_mode = st.st_mode;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	superblock_facts(copy, f);
-	f->mmap_sync &= S_ISREG(st.st_mode) != 0;
-	f->append = ioctl(copy, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_APPEND_FL);
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", b->tid, fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n > 0) {
-		path[n] = 0;
-		f->path = strdup(path);
-	}
-	*out = f;
-	return 0;
+	return mm_file_from_fd(copy, fd, link, out);
 }
 
 static int ptrace_rlimit(void *ctx, int resource, struct rlimit *out)
@@ -353,27 +294,20 @@ static bool ptrace_pkeys(void *ctx)
 	return ((struct tr_ptrace_backend *)ctx)->pkeys;
 }
 
-/* The kernel is the same for the supervisor and the program: ask it here, as self.c does. */
 static bool ptrace_advice_known(void *ctx, int advice)
 {
 	(void)ctx;
-	return syscall(SYS_madvise, 0UL, 0UL, advice) == 0;
+	return mm_kernel_knows_advice(advice);
 }
 
 static long ptrace_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	struct tr_ptrace_backend *b = ctx;
-	ssize_t n = pread(b->mem_fd, buf, len, (off_t)addr);
-
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+	return mm_mem_read(((struct tr_ptrace_backend *)ctx)->mem_fd, addr, buf, len);
 }
 
 static long ptrace_mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-	struct tr_ptrace_backend *b = ctx;
-	ssize_t n = pwrite(b->mem_fd, buf, len, (off_t)addr);
-
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
+	return mm_mem_write(((struct tr_ptrace_backend *)ctx)->mem_fd, addr, buf, len);
 }
 
 const struct mm_backend tr_ptrace_backend_ops = {
@@ -387,19 +321,6 @@ const struct mm_backend tr_ptrace_backend_ops = {
     .mem_read = ptrace_mem_read,
     .mem_write = ptrace_mem_write,
 };
-
-/* Protection keys: the same probe as self.c (pkey_mprotect with key 0), on a page of ours. */
-static bool probe_pkeys(void)
-{
-	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	bool ok;
-
-	if (p == MAP_FAILED)
-		return false;
-	ok = syscall(SYS_pkey_mprotect, p, 4096UL, PROT_NONE, 0) == 0;
-	munmap(p, 4096);
-	return ok;
-}
 
 int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_remote *r,
 			   struct tr_tramp *t)
@@ -425,7 +346,7 @@ int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_rem
 		b->mem_fd = -1;
 		return e;
 	}
-	b->pkeys = probe_pkeys();
+	b->pkeys = mm_kernel_has_pkeys();
 	return 0;
 }
 
