@@ -230,9 +230,9 @@ static int check_backing(char *why, size_t len)
 		off = m->off + (e->start - m->start);
 		if (e->ino != ino || e->off != off)
 			return fail(why, len,
-				    "model region +%#" PRIx64 ": the real mapping has inode %" PRIu64
-				    " offset %#" PRIx64 ", the model says inode %" PRIu64
-				    " offset %#" PRIx64,
+				    "model region +%#" PRIx64
+				    ": the real mapping has inode %" PRIu64 " offset %#" PRIx64
+				    ", the model says inode %" PRIu64 " offset %#" PRIx64,
 				    e->start - dt.mbase, e->ino, e->off, ino, off);
 	}
 	return 0;

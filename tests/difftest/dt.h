@@ -98,42 +98,53 @@
  *	range that is not inside one mapping (it spans several mappings, or holes after the
  *	first one). Since Linux 6.17 ("mm/mremap: permit mremap() move of multiple VMAs") the
  *	kernel moves every VMA of the range, keeping the gaps; the model checks the old range
- *	against the first mapping only and returns EFAULT.
+ *	against the first mapping only and returns EFAULT (seed 1, step 150:
+ *	mremap(B+0x2000, 0x75000, 0x75000, MAYMOVE|FIXED, B+0x8d000)).
  *  DT_SKIP_MREMAP_FIXED_SHRINK: mremap(MREMAP_MAYMOVE|MREMAP_FIXED) with new_len < old_len
  *	whose old range leaves its mapping. mremap_to() unmaps the tail [addr + new_len,
  *	addr + old_len) first and checks only the remaining range against its VMA, so Linux
- *	moves the head; the model checks the whole old range first and returns EFAULT.
+ *	moves the head; the model checks the whole old range first and returns EFAULT (seed
+ *	1, step 1715: mremap(B+0x17a000, 0x2000, 0x1000, MAYMOVE|FIXED, B+0xae000)).
  *  DT_SKIP_MOVE_HOLES: the self backend's PLAN_MOVE (mm/self.c) is a real mremap, which
  *	leaves the old range (and, rolled back, the target) really unmapped, where every other
  *	step leaves a placeholder (self.h: "Unmapped parts of the region are never left really
- *	unmapped"); the process's own allocations may then land in the model region. While 1,
- *	the harness maps placeholders over such holes after each model mremap (model.c) and the
- *	compare's "nothing mapped" check passes; 0 shows the bug on the first move.
+ *	unmapped"); the process's own allocations may then land in the model region (seed 1,
+ *	step 16). While 1, the harness maps placeholders over such holes after each model
+ *	mremap (model.c). Fixed in c3e8d2e.
  *  DT_SKIP_MREMAP_ALIAS_SELF: mremap(addr, 0, new_len, MAYMOVE|FIXED, new_addr) with the
  *	target covering addr. mremap_to() unmaps the target first, which removes the
  *	mapping at addr, then looks it up again: EFAULT, with the target (and so the source)
- *	unmapped. The model checks the source first and makes the alias (success).
+ *	unmapped. The model checks the source first and makes the alias (success) (seed 1,
+ *	step 2534: mremap(B+0x96000, 0, 0x40000, MAYMOVE|FIXED, B+0x96000)).
  *  DT_SKIP_DONTUNMAP_UNALIGNED: mremap(MREMAP_DONTUNMAP) with old_len != new_len that are
  *	the same once page-aligned (0x4000 and 0x3b38). Since the 6.16 rework of mremap
  *	(check_mremap_params()) the kernel compares the aligned lengths and moves the
- *	mapping; the model compares them before aligning (the order of Linux up to 6.15)
- *	and returns EINVAL. The generator keeps both lengths equal for DONTUNMAP.
+ *	mapping; the model compared them before aligning (the order of Linux up to 6.15)
+ *	and returned EINVAL (seed 3, step 930). While 1, the generator keeps both lengths
+ *	equal for DONTUNMAP. Fixed in c3e8d2e.
  *  DT_SKIP_DONTUNMAP_LOCKED: mremap(MREMAP_DONTUNMAP) of a locked range. move_vma() clears
- *	VM_LOCKED/VM_LOCKONFAULT on the old VMA that stays behind (and unaccounts it); the
- *	model's old range (a fresh VMO for private anonymous memory, the same object
- *	otherwise) keeps MF_LOCKED, and its locked_pages count. The generator drops
- *	DONTUNMAP (keeps the move) when the old range is locked.
+ *	VM_LOCKED/VM_LOCKONFAULT on the whole VMA the old range lies in, not only on the
+ *	range left behind (probed on 6.18: DONTUNMAP of one page of an 8-page locked VMA
+ *	leaves all 8 pages unlocked, and locked_vm still counts them: VmLck 64 kB -> 72 kB).
+ *	Before c3e8d2e the model kept the range locked (seed 1, step 196); since, it unlocks
+ *	the range but keeps the rest of the mapping locked (seed 9, step 47: mremap(B+0,
+ *	0x1000, 0x1000, MAYMOVE|DONTUNMAP) of the locked shared mapping [0, 0xb000): native
+ *	[0, 0xb000) unlocked, model [0x1000, 0xb000) still "lo"). Following Linux needs the
+ *	kernel's VMA bounds, which the model does not have (see DT_SKIP_VMA_BOUNDS). While 1
+ *	the generator drops DONTUNMAP (keeps the move) when the old range is locked.
  *  DT_SKIP_LOCK_BEYOND_OBJECT: mlock/mlock2 (populating) and mlockall(MCL_CURRENT) over a
  *	shared anonymous mapping that mremap grew beyond its object. Populating there fails
  *	(SIGBUS): Linux's mlock keeps the flags it applied and returns ENOMEM, its mlockall
  *	ignores the failure and returns 0; the model's populate_end() (mm/mlock.c) does not
  *	foresee it, its pass-through mlock fails, and the whole operation is rolled back with
- *	ENOMEM (mlockall too). Such operations are not run (skipped(beyond-object)).
+ *	ENOMEM (mlockall too; seed 1, step 2780: mlock(B+0x7d000, 0x6daf), both ENOMEM,
+ *	native "lo" kept, model unlocked). Such operations are not run
+ *	(skipped(beyond-object)).
  *  DT_SKIP_MREMAP_GUARD_GAP: mremap growing in place up to less than stack_guard_gap below a
  *	MAP_GROWSDOWN mapping. vma_expandable() asks get_unmapped_area() with MAP_FIXED, which
  *	checks no guard gap: Linux grows in place. The model's expandable() (mm/mremap.c)
- *	keeps the gap: ENOMEM without MREMAP_MAYMOVE, a move with it. Not run
- *	(skipped(guard-gap)).
+ *	kept the gap: ENOMEM without MREMAP_MAYMOVE, a move with it (seed 3 offset, step
+ *	3617). While 1, not run (skipped(guard-gap)). Fixed in c3e8d2e.
  *  DT_SKIP_LOCKONFAULT_POPULATE: mlock2(MLOCK_ONFAULT) over private file mappings. The model
  *	maps and protects MF_LOCKONFAULT mappings with MAP_LOCKED (mapping_map_flags() in
  *	mm/mm.c), which the self backend turns into population (MAP_POPULATE, or
@@ -141,8 +152,9 @@
  *	private copies of its pages when mremap extends or moves it, or mprotect makes it
  *	writable; Linux does not populate VM_LOCKONFAULT memory
  *	(populate_vma_page_range()), and its pages keep showing later writes to the file.
- *	Found with seed 9, step 729 (after mremap grew such a mapping at step 670). Not run
- *	(skipped(onfault-private-file)).
+ *	Found with seed 17, step 2885 (a write through a shared mapping of the file shows
+ *	natively at +0x97000, not in the model, after mlock2(B+0x96000, 0x2000, ONFAULT) at
+ *	step 2670 and a later remap). Not run (skipped(onfault-private-file)).
  *  DT_SKIP_MLOCK_POPULATE_STOP: a populating mlock/mlock2 whose range holds a private
  *	writable file mapping that Linux does not populate: (a) before a hole: do_mlock()
  *	returns apply_vma_lock_flags()'s ENOMEM before __mm_populate(), so the mappings
@@ -167,10 +179,11 @@
  *	mm_snapshot() (mm/snapshot.c) fills the child's table with table_set() outside
  *	fault_hold(), so the child's VMAR allocations inside the mutation primitive (which
  *	"cannot fail") meet the armed point: "starmm: internal error: VMAR refused committed
- *	range", abort (seed 1, vmar.alloc, op 15).
+ *	range", abort (seed 1, vmar.alloc, op 15). Fixed in c3e8d2e.
  *  DT_SKIP_MADV_GUARD: MADV_GUARD_INSTALL/REMOVE (102, 103), valid since Linux 6.13. The model
- *	answers EINVAL on purpose (mm/madvise.c: no per-page record of guard markers); not
- *	generated while 1, so that "unknown advice" means advice no kernel knows.
+ *	answers EINVAL on purpose (mm/madvise.c: no per-page record of guard markers; seed 1,
+ *	step 65: GUARD_REMOVE, model EINVAL, native 0); not generated while 1, so that
+ *	"unknown advice" means advice no kernel knows.
  */
 /* Each may be set from the command line to see its bug, e.g.
  *	make CC="cc -DDT_SKIP_MREMAP_MULTI=0" B=build-bug build-bug/difftest */
@@ -258,10 +271,10 @@ enum op_kind {
 
 /* mincore's result vector (vec_mode): where the vector lies. */
 enum vec_mode {
-	VEC_OK,	       /* a harness buffer */
-	VEC_NULL,      /* address 0: the kernel's copy fails (EFAULT) */
-	VEC_READONLY,  /* a read-only page of the harness (EFAULT) */
-	VEC_BEYOND,    /* at DT_TASK_SIZE - 1: access_ok fails (EFAULT) */
+	VEC_OK,	      /* a harness buffer */
+	VEC_NULL,     /* address 0: the kernel's copy fails (EFAULT) */
+	VEC_READONLY, /* a read-only page of the harness (EFAULT) */
+	VEC_BEYOND,   /* at DT_TASK_SIZE - 1: access_ok fails (EFAULT) */
 };
 
 struct op {
@@ -289,15 +302,15 @@ struct op {
 };
 
 /* Attributes of a layout segment. */
-#define A_R	    0x01u
-#define A_W	    0x02u
-#define A_X	    0x04u
-#define A_RWX	    0x07u
-#define A_SHARED    0x08u
-#define A_GROWSDOWN 0x10u
-#define A_LOCKED    0x20u
-#define A_NORESERVE 0x40u /* VM_NORESERVE, "nr" */
-#define A_NOHUGE    0x80u /* VM_NOHUGEPAGE, "nh": MAP_STACK, MADV_NOHUGEPAGE */
+#define A_R	      0x01u
+#define A_W	      0x02u
+#define A_X	      0x04u
+#define A_RWX	      0x07u
+#define A_SHARED      0x08u
+#define A_GROWSDOWN   0x10u
+#define A_LOCKED      0x20u
+#define A_NORESERVE   0x40u  /* VM_NORESERVE, "nr" */
+#define A_NOHUGE      0x80u  /* VM_NOHUGEPAGE, "nh": MAP_STACK, MADV_NOHUGEPAGE */
 #define A_LOCKONFAULT 0x100u /* VM_LOCKONFAULT, "lf": mlock2(MLOCK_ONFAULT) */
 #define A_DONTFORK    0x200u /* VM_DONTCOPY, "dc": MADV_DONTFORK */
 #define A_WIPEONFORK  0x400u /* VM_WIPEONFORK, "wf": MADV_WIPEONFORK */
@@ -317,10 +330,10 @@ struct layout {
 /* One /proc/self/smaps entry inside one of the regions. */
 struct rawmap {
 	uint64_t start, end;
-	unsigned attr; /* A_R|A_W|A_X|A_SHARED (the p/s letter), and from VmFlags A_GROWSDOWN,
-			  A_LOCKED, A_NORESERVE, A_NOHUGE */
-	bool hole;     /* a starmm-hole placeholder */
-	bool file;     /* backed by a file other than a memfd (inode, not /memfd:) */
+	unsigned attr;	   /* A_R|A_W|A_X|A_SHARED (the p/s letter), and from VmFlags A_GROWSDOWN,
+			      A_LOCKED, A_NORESERVE, A_NOHUGE */
+	bool hole;	   /* a starmm-hole placeholder */
+	bool file;	   /* backed by a file other than a memfd (inode, not /memfd:) */
 	uint64_t off, ino; /* the offset and inode of the backing */
 	char name[64];
 };
@@ -380,9 +393,9 @@ struct dt {
 	/* RLIMIT_MEMLOCK as the model sees it (limits.c, model.c) */
 	bool memlock_override;
 	uint64_t memlock_limit;
-	bool capable_lock;   /* CAP_IPC_LOCK: no limit applies */
+	bool capable_lock;	  /* CAP_IPC_LOCK: no limit applies */
 	uint64_t memlock_missing; /* a forked mremap probe: locked pages it could not lock */
-	bool memlock_ok;     /* the hard limit leaves room to lift the soft one (limits.c) */
+	bool memlock_ok;	  /* the hard limit leaves room to lift the soft one (limits.c) */
 	uint64_t memlock_hard;
 
 	/* pages of the ops window written since their mapping last changed (mincore.c) */
@@ -514,7 +527,7 @@ int faults_run(void);
 /* run.c */
 int run_step(const struct op *op);
 long run_model_only(const struct op *op);
-const char *run_results(void); /* the results line of the current step, for reports */
+const char *run_results(void);	  /* the results line of the current step, for reports */
 const char *run_last_label(void); /* the outcome label of the last step run */
 void run_set_results(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool vma_bounds_differ(uint64_t lo, uint64_t hi);

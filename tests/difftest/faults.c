@@ -243,7 +243,8 @@ int faults_run(void)
 		table_count("fault", res[0] == 'o' ? "fired" : res);
 		for (int k = 0; k < OP_NKINDS; k++)
 			if (pr.failed[k])
-				table_add("fault-failed", op_kind_name((enum op_kind)k), pr.failed[k]);
+				table_add("fault-failed", op_kind_name((enum op_kind)k),
+					  pr.failed[k]);
 	}
 	if (dt.table)
 		table_print(stdout);

@@ -47,9 +47,14 @@ struct fork_result {
 void fork_mlockall_flags(uint64_t *rng, int *flags)
 {
 	static const int sets[] = {
-	    MCL_CURRENT, MCL_CURRENT | MCL_ONFAULT, MCL_CURRENT | MCL_FUTURE,
-	    MCL_FUTURE,	 MCL_ONFAULT,		    0,
-	    0x10,	 MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT,
+	    MCL_CURRENT,
+	    MCL_CURRENT | MCL_ONFAULT,
+	    MCL_CURRENT | MCL_FUTURE,
+	    MCL_FUTURE,
+	    MCL_ONFAULT,
+	    0,
+	    0x10,
+	    MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT,
 	};
 
 	*flags = sets[rng_below(rng, sizeof(sets) / sizeof(sets[0]))];
@@ -88,7 +93,8 @@ static int check_fork_flags(const struct mview *pv, int np)
 				if (dt.mv[k].start < v->end && v->start < dt.mv[k].end) {
 					snprintf(why, sizeof(why),
 						 "DONTFORK range +%#" PRIx64 " present in the "
-						 "child's model", v->start);
+						 "child's model",
+						 v->start);
 					return fail("(fork)", why);
 				}
 			written_clear(v->start, v->end - v->start);
@@ -100,8 +106,10 @@ static int check_fork_flags(const struct mview *pv, int np)
 
 			if (!n && is_zero(page) && !page_read_model(a, page) && is_zero(page))
 				continue;
-			snprintf(why, sizeof(why), "WIPEONFORK page +%#" PRIx64 " not zero in the "
-				 "child (native read %d)", a, n);
+			snprintf(why, sizeof(why),
+				 "WIPEONFORK page +%#" PRIx64 " not zero in the "
+				 "child (native read %d)",
+				 a, n);
 			return fail("(fork)", why);
 		}
 		written_clear(v->start, v->end - v->start);

@@ -503,9 +503,9 @@ void gen_op_kind(uint64_t *rng, struct op *op, enum op_kind k)
 const char *op_kind_name(enum op_kind k)
 {
 	static const char *const names[] = {
-	    "mmap",   "munmap", "mprotect", "pkey_mprotect", "brk",	   "write",
-	    "mremap", "madvise", "mlock",   "mlock2",	     "munlock",	   "mlockall",
-	    "munlockall", "msync", "mincore", "snapshot",
+	    "mmap",	  "munmap",  "mprotect", "pkey_mprotect", "brk",     "write",
+	    "mremap",	  "madvise", "mlock",	 "mlock2",	  "munlock", "mlockall",
+	    "munlockall", "msync",   "mincore",	 "snapshot",
 	};
 
 	return k < OP_NKINDS ? names[k] : "?";

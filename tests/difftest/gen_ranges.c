@@ -247,9 +247,15 @@ void gen_mlock(struct op *op)
 void gen_msync(struct op *op)
 {
 	static const int flag_sets[] = {
-	    MS_ASYNC,	       MS_ASYNC,	     MS_SYNC,
-	    MS_INVALIDATE,     MS_ASYNC | MS_INVALIDATE, MS_SYNC | MS_INVALIDATE,
-	    0,		       MS_ASYNC | MS_SYNC,   8,
+	    MS_ASYNC,
+	    MS_ASYNC,
+	    MS_SYNC,
+	    MS_INVALIDATE,
+	    MS_ASYNC | MS_INVALIDATE,
+	    MS_SYNC | MS_INVALIDATE,
+	    0,
+	    MS_ASYNC | MS_SYNC,
+	    8,
 	};
 	unsigned r = (unsigned)gen_rnd(100);
 

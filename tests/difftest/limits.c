@@ -10,7 +10,9 @@
  *	memlock_native(op)	before a native call: the real soft limit is DT_MEMLOCK (or 0)
  *				plus what the rest of the process has locked (VmLck minus the
  *				native region's locked pages), which cancels the model region's
- *				real locks out of the kernel's check.
+ *				real locks out of the kernel's check (and any locked_vm the
+ *				kernel counts beyond its "lo" VMAs, as after a DONTUNMAP move of
+ *				a locked range: see DT_SKIP_DONTUNMAP_LOCKED).
  *	memlock_done()		after it: back to the hard limit.
  *
  * With CAP_IPC_LOCK no limit applies and nothing is changed. When the hard limit cannot be
@@ -92,8 +94,8 @@ void memlock_native(const struct op *op)
 	rest = kb > 0 && (uint64_t)kb / 4 > own ? (uint64_t)kb / 4 - own : 0;
 	/* a forked probe lacks the DONTFORK ranges' locked pages (run_mremap.c) */
 	set_soft(DT_MEMLOCK + rest * DT_PAGE > dt.memlock_missing * DT_PAGE
-			 ? DT_MEMLOCK + rest * DT_PAGE - dt.memlock_missing * DT_PAGE
-			 : 0);
+		     ? DT_MEMLOCK + rest * DT_PAGE - dt.memlock_missing * DT_PAGE
+		     : 0);
 }
 
 void memlock_done(void)

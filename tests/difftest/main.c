@@ -26,7 +26,12 @@
 #include "tests/difftest/dt.h"
 
 struct dt dt = {
-    .nops = 2000, .seed = 1, .table = true, .nhole_fd = -1, .memfd_self = -1, .fork_every = 250,
+    .nops = 2000,
+    .seed = 1,
+    .table = true,
+    .nhole_fd = -1,
+    .memfd_self = -1,
+    .fork_every = 250,
 };
 
 static void usage(void)
@@ -40,10 +45,14 @@ static void usage(void)
 static void options(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"ops", required_argument, NULL, 'n'},	 {"seed", required_argument, NULL, 's'},
-	    {"split", required_argument, NULL, 'p'},	 {"no-table", no_argument, NULL, 'T'},
-	    {"table-out", required_argument, NULL, 'o'}, {"faults", no_argument, NULL, 'f'},
-	    {"verbose", no_argument, NULL, 'v'},	 {"fork-every", required_argument, NULL, 'F'},
+	    {"ops", required_argument, NULL, 'n'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"split", required_argument, NULL, 'p'},
+	    {"no-table", no_argument, NULL, 'T'},
+	    {"table-out", required_argument, NULL, 'o'},
+	    {"faults", no_argument, NULL, 'f'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"fork-every", required_argument, NULL, 'F'},
 	    {0},
 	};
 	int c;

@@ -193,8 +193,8 @@ void model_view(void)
 		v->oflags = m->kind == MK_FILE && m->file ? m->file->oflags & O_ACCMODE : 0;
 		v->off = m->off;
 		v->obj_size = m->kind == MK_ANON && (m->flags & MF_SHARED) && m->vmo
-				      ? vmo_get_size(m->vmo)
-				      : 0;
+				  ? vmo_get_size(m->vmo)
+				  : 0;
 		dt.nmv++;
 		layout_add(&dt.mview_l, v->start, v->end, model_attr(m));
 	}

@@ -232,13 +232,15 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 		rel = (uint64_t)mr - dt.mbase;
 		if ((uint64_t)mr < dt.mbase || rel >= DT_OPS_END || rel & (DT_PAGE - 1) ||
 		    nl > DT_OPS_END - rel) {
-			snprintf(why, wl, "the model put the mapping at %#lx, outside the ops window",
-				 mr);
+			snprintf(why, wl,
+				 "the model put the mapping at %#lx, outside the ops window", mr);
 			return -1;
 		}
 		mr = (long)rel;
-		if (rel == op->addr && !(op->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && op->len) {
-			nr = native_rel(native_mremap_at(op, op->flags & ~MREMAP_MAYMOVE, 0, NM_PLAIN));
+		if (rel == op->addr && !(op->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) &&
+		    op->len) {
+			nr = native_rel(
+			    native_mremap_at(op, op->flags & ~MREMAP_MAYMOVE, 0, NM_PLAIN));
 		} else {
 			if (!(op->flags & MREMAP_FIXED) && !target_free(rel, nl)) {
 				snprintf(why, wl,
@@ -247,8 +249,8 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 					 rel);
 				return -1;
 			}
-			nr = native_rel(native_mremap_at(op, op->flags | MREMAP_MAYMOVE |
-								     MREMAP_FIXED,
+			nr = native_rel(native_mremap_at(op,
+							 op->flags | MREMAP_MAYMOVE | MREMAP_FIXED,
 							 dt.nbase + rel, NM_PLAIN));
 		}
 	} else if ((op->flags & MREMAP_MAYMOVE) && !(op->flags & MREMAP_FIXED)) {
@@ -267,8 +269,9 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 		}
 		if (!is_err(pr) || pr == -ECHILD) {
 			run_set_results("model %s, native probe %#lx", errno_label(mr), pr);
-			snprintf(why, wl, !is_err(pr) ? "the model failed, Linux moves the mapping"
-						      : "the native probe died");
+			snprintf(why, wl,
+				 !is_err(pr) ? "the model failed, Linux moves the mapping"
+					     : "the native probe died");
 			return -1;
 		}
 		nr = native_mremap_at(op, op->flags, 0, NM_PROBED);
@@ -280,8 +283,7 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 		}
 	} else {
 		nr = native_rel(native_mremap_at(
-		    op, op->flags, op->abs_new ? op->new_addr : dt.nbase + op->new_addr,
-		    NM_PLAIN));
+		    op, op->flags, op->abs_new ? op->new_addr : dt.nbase + op->new_addr, NM_PLAIN));
 	}
 	if (!op->abs) {
 		written_clear(op->addr, op->len);
@@ -290,8 +292,8 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 		if (op->flags & MREMAP_FIXED && !op->abs_new)
 			written_clear(op->new_addr, op->new_len);
 	}
-	run_set_results("model %ld (%s), native %ld (%s)", mr, mr < 0 ? errno_label(mr) : "ok",
-			nr, nr < 0 ? errno_label(nr) : "ok");
+	run_set_results("model %ld (%s), native %ld (%s)", mr, mr < 0 ? errno_label(mr) : "ok", nr,
+			nr < 0 ? errno_label(nr) : "ok");
 	if (mr != nr) {
 		snprintf(why, wl, "results differ");
 		return -1;

@@ -129,7 +129,8 @@ static bool populate_stop_skip(const struct op *op)
 	for (int i = 0; i < dt.nmv && at < hi; i++) {
 		const struct mview *v = &dt.mv[i];
 		uint64_t e = v->end < hi ? v->end : hi;
-		bool pfile = v->kind == MK_FILE && !(v->flags & MF_SHARED) && (v->prot & PROT_WRITE);
+		bool pfile =
+		    v->kind == MK_FILE && !(v->flags & MF_SHARED) && (v->prot & PROT_WRITE);
 
 		if (v->end <= at)
 			continue;
@@ -228,7 +229,8 @@ static long model_call(const struct op *op)
 		uint64_t own = dt.mm.total_pages, save = dt.mm.ext_total_pages;
 
 		/* mlockall(MCL_CURRENT) checks the whole process's total_vm */
-		dt.mm.ext_total_pages = kb > 0 && (uint64_t)kb / 4 > own ? (uint64_t)kb / 4 - own : 0;
+		dt.mm.ext_total_pages =
+		    kb > 0 && (uint64_t)kb / 4 > own ? (uint64_t)kb / 4 - own : 0;
 		r = model_op(op);
 		dt.mm.ext_total_pages = save;
 		return r;
@@ -294,8 +296,8 @@ long do_range(const struct op *op, char *why, size_t wl, const char **label)
 	if (op->kind == OP_MINCORE)
 		memset(nvec, SENTINEL, sizeof(nvec));
 	nr = native_range_op(op, vec_for(op, nvec));
-	run_set_results("model %ld (%s), native %ld (%s)", mr, mr < 0 ? errno_label(mr) : "ok",
-			nr, nr < 0 ? errno_label(nr) : "ok");
+	run_set_results("model %ld (%s), native %ld (%s)", mr, mr < 0 ? errno_label(mr) : "ok", nr,
+			nr < 0 ? errno_label(nr) : "ok");
 	if (mr != nr) {
 		snprintf(why, wl, "results differ");
 		return -1;
@@ -311,13 +313,19 @@ long do_range(const struct op *op, char *why, size_t wl, const char **label)
 			return -1;
 		}
 		if (free_bad == 2) {
-			snprintf(why, wl, "MADV_DONTNEED after MADV_FREE failed natively at +%#" PRIx64,
+			snprintf(why, wl,
+				 "MADV_DONTNEED after MADV_FREE failed natively at +%#" PRIx64,
 				 free_bad_page);
 			return -1;
 		}
 	}
-	if (op->kind == OP_MINCORE && mincore_compare(op, nvec, mvec, why, wl) < 0)
-		return -1;
+	if (op->kind == OP_MINCORE) {
+		int n = mincore_compare(op, nvec, mvec, why, wl);
+
+		if (n < 0)
+			return -1;
+		table_add("mincore-vector", "entries-compared", (unsigned long)n);
+	}
 	if (op->kind == OP_MADVISE && !op->abs) {
 		written_clear(op->addr, op->len);
 		snprintf(adv, sizeof(adv), "%s:%s", advice_name(op->advice),
