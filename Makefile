@@ -42,8 +42,8 @@ BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BIN := $(patsubst scripts/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 TRACER_REMOTE_BIN := $(B)/tests/tracer_remote
 RUN_BIN := $(B)/starmm-run
-TRACER_PROG_SRC := $(wildcard tests/tracer/progs/*.c)
-TRACER_PROG_BIN := $(patsubst tests/tracer/progs/%.c,$(B)/tests/tracer/progs/%,$(TRACER_PROG_SRC))
+TRACER_PROG_SRC := $(wildcard tests/progs/*.c)
+TRACER_PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(TRACER_PROG_SRC))
 TRACER_FILTER_TEST := $(B)/tests/tracer/filter_test
 # The test programs are the workload, not starmm code: plain flags, never sanitizers (ASan
 # would turn raise(SIGSEGV) into its own report and exit status).
@@ -124,7 +124,7 @@ $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)
 $(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
 
-$(TRACER_PROG_BIN): $(B)/tests/tracer/progs/%: tests/tracer/progs/%.c
+$(TRACER_PROG_BIN): $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TRACER_PROG_CFLAGS) -o $@ $< -lpthread
 

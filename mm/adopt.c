@@ -110,8 +110,10 @@ long mm_adopt(struct mm *mm, bool skip_stack)
 		}
 		ads[n++] = (struct adoptee){.old = m};
 	}
-	if (n)
+	if (n) {
 		buf = xcalloc(1, ADOPT_CHUNK);
+		r = txn_quiesce(&t); /* the copies and the plan replacing the originals */
+	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = prepare(&t, &ads[i], buf);
 	free(buf);

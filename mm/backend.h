@@ -114,6 +114,12 @@ struct mm_backend {
 	 * VMO backs (private file pages, special mappings): /proc/PID/mem. 0 or -errno. */
 	long (*mem_read)(void *ctx, uint64_t addr, void *buf, size_t len);
 	long (*mem_write)(void *ctx, uint64_t addr, const void *buf, size_t len);
+	/* Stops every other thread that uses the address space, until the current operation
+	 * is over (the backend's owner resumes them then): asked before copying memory the
+	 * program could be writing, and before a plan whose intermediate states could be
+	 * seen (more than one step changing mappings). Repeated calls within one operation
+	 * cost nothing. NULL: nothing else runs in the address space. 0 or -errno. */
+	int (*quiesce)(void *ctx);
 };
 
 #endif

@@ -136,6 +136,10 @@ void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news,
 void txn_after(struct txn *t, enum txn_after_op op, struct vmo *vmo, uint64_t off, uint64_t len,
 	       uint64_t keep);
 
+/* The backend's quiesce (every other thread of the address space stopped until the
+ * operation is over; see mm_backend). 0 or -errno. */
+long txn_quiesce(struct txn *t);
+
 /* Runs the plan; on success commits the edits, then the after-work, and returns 0. On a
  * failure rolls everything back and returns the failed step's -errno. Ends the transaction. */
 long txn_commit(struct txn *t);

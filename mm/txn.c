@@ -41,10 +41,21 @@ long txn_vmo_create(struct txn *t, uint64_t size, unsigned vmo_flags, struct vmo
 	return r;
 }
 
+long txn_quiesce(struct txn *t)
+{
+	const struct mm_backend *be = t->mm->be;
+
+	return be->quiesce ? be->quiesce(t->mm->be_ctx) : 0;
+}
+
+/* The copy must not race with the program's writes to the parent's pages. */
 long txn_vmo_snapshot(struct txn *t, struct vmo *parent, uint64_t off, uint64_t size,
 		      struct vmo **out)
 {
-	long r = vmo_create_child(parent, VMO_CHILD_SNAPSHOT, off, size, out);
+	long r = txn_quiesce(t);
+
+	if (r == 0)
+		r = vmo_create_child(parent, VMO_CHILD_SNAPSHOT, off, size, out);
 
 	if (r == 0)
 		*PUSH(t->vmos, t->nvmos, t->capvmos) = *out;
@@ -317,11 +328,24 @@ static void after_commit(struct txn *t)
 	}
 }
 
+/* Steps that change mappings (a passed-through call is one kernel operation). */
+static size_t visible_steps(const struct plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->steps[i].op != PLAN_SYSCALL;
+	return n;
+}
+
 long txn_commit(struct txn *t)
 {
 	struct mm *mm = t->mm;
 	size_t done = 0;
+	long r;
 
+	if (visible_steps(&t->plan) > 1 && (r = txn_quiesce(t)) < 0)
+		return txn_abort(t, r);
 	if (t->plan.n) {
 		mm->stats.plans++;
 		mm->stats.steps += t->plan.n;

@@ -50,6 +50,7 @@ void tr_ctx_init(struct tr_ctx *ctx, const struct tr_options *opt, FILE *out)
 	ctx->out = out;
 	ctx->prog = opt->argv ? opt->argv[0] : "PROGRAM";
 	ctx->launch_fd = -1;
+	ctx->queue_tail = &ctx->queue;
 	tr_stats_start(&ctx->stats);
 }
 
@@ -331,6 +332,8 @@ static int new_task_stop(struct tr_ctx *ctx, struct tr_task *parent, int event)
 	child->clone_flags = flags;
 	child->tgid = flags & CLONE_THREAD ? parent->tgid : child->tid;
 	child->flags |= TR_TASK_ANNOUNCED;
+	if (event == PTRACE_EVENT_VFORK)
+		parent->flags |= TR_TASK_VFORKING;
 	ret = ctx->hooks.on_clone ? ctx->hooks.on_clone(ctx, parent, child) : TR_RESUME;
 	if (ret != TR_RESUME)
 		return ret;
@@ -413,6 +416,7 @@ static int stopped(struct tr_ctx *ctx, struct tr_task *t, int status)
 	case PTRACE_EVENT_CLONE:
 		return new_task_stop(ctx, t, event);
 	case PTRACE_EVENT_VFORK_DONE:
+		t->flags &= ~TR_TASK_VFORKING;
 		return TR_RESUME;
 	case PTRACE_EVENT_STOP:
 		return event_stop(ctx, t, sig);
@@ -475,18 +479,38 @@ static int exit_status(struct tr_ctx *ctx)
 	return WEXITSTATUS(ctx->main_status);
 }
 
+/* The next wait status: a queued one first (taken out of order by a world stop), else
+ * waitpid's. Returns the tid, or -errno. */
+static pid_t next_status(struct tr_ctx *ctx, int *status)
+{
+	struct tr_queued *q = ctx->queue;
+	pid_t tid;
+
+	if (q) {
+		ctx->queue = q->next;
+		if (!ctx->queue)
+			ctx->queue_tail = &ctx->queue;
+		tid = q->tid;
+		*status = q->status;
+		free(q);
+		return tid;
+	}
+	do
+		tid = waitpid(-1, status, __WALL);
+	while (tid < 0 && errno == EINTR);
+	return tid < 0 ? -errno : tid;
+}
+
 int tr_loop_run(struct tr_ctx *ctx)
 {
 	int status, ret;
 	pid_t tid;
 
 	while (ctx->tasks) {
-		tid = waitpid(-1, &status, __WALL);
+		tid = next_status(ctx, &status);
 		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != ECHILD)
-				tr_fail(ctx, "waitpid: %s", strerror(errno));
+			if (tid != -ECHILD)
+				tr_fail(ctx, "waitpid: %s", strerror(-tid));
 			else if (!ctx->failed)
 				tr_fail(ctx, "lost track of %u traced tasks",
 					HASH_COUNT(ctx->tasks));

@@ -28,6 +28,14 @@
 #define TR_TASK_HELD	   0x4	/* stopped at its first stop, waiting to be announced */
 #define TR_TASK_HELD_GROUP 0x8	/* ... and that first stop was a group-stop (resume: LISTEN) */
 #define TR_TASK_EXITING	   0x10 /* PTRACE_EVENT_EXIT seen */
+#define TR_TASK_VFORKING   0x20 /* blocked in vfork: between PTRACE_EVENT_VFORK and VFORK_DONE */
+
+/* Where a task is in a world stop (tracer/world.c). */
+enum tr_world {
+	TR_WORLD_NONE,
+	TR_WORLD_WAITING,     /* interrupted, its stop not yet seen */
+	TR_WORLD_INTERRUPTED, /* in the interrupt's stop: tr_world_resume resumes it */
+};
 
 /* A traced thread. Its addresses in the program are uint64_t, never pointers. */
 struct tr_task {
@@ -41,6 +49,7 @@ struct tr_task {
 	bool trace_pending;	      /* --trace: its line is printed at the syscall-exit stop */
 	bool emulated;		      /* the hook emulated the trapped call (and traced it) */
 	int exit_code;		      /* PTRACE_EVENT_EXIT's message (a wait status) */
+	enum tr_world world;
 	void *data;		      /* the model's per-task data */
 	UT_hash_handle hh;
 };
@@ -71,6 +80,14 @@ struct tr_hooks {
 	void (*on_exit)(struct tr_ctx *ctx, struct tr_task *t);
 };
 
+/* A wait status taken out of order (during a world stop), served by the loop before it waits
+ * again. */
+struct tr_queued {
+	pid_t tid;
+	int status;
+	struct tr_queued *next;
+};
+
 struct tr_ctx {
 	const struct tr_options *opt;
 	FILE *out;	     /* trace, stats and maps go here (-o FILE or stderr) */
@@ -84,6 +101,8 @@ struct tr_ctx {
 	bool refused;	       /* a foreign system call was refused */
 	bool failed;	       /* starmm-run failed: everything killed, exit TR_EXIT_FAILED */
 	struct tr_task *tasks; /* by tid */
+	struct tr_queued *queue, **queue_tail; /* statuses to serve before the next waitpid */
+	bool world_stopped;		       /* a world stop is in force (tracer/world.c) */
 	struct tr_hooks hooks;
 	struct tr_stats stats;
 	void *model; /* the lead's */
@@ -105,6 +124,16 @@ int tr_task_resume(struct tr_ctx *ctx, struct tr_task *t, int sig);
 /* starmm-run failed: say why on stderr, kill every task; the loop drains them and
  * tr_loop_run() returns TR_EXIT_FAILED. */
 void tr_fail(struct tr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Queue a wait status for the loop to serve before it waits again. */
+void tr_queue_status(struct tr_ctx *ctx, pid_t tid, int status);
+
+/* Stop every other task that shares self's address space (t->data) until tr_world_resume;
+ * tasks that cannot run count as stopped. A no-op while a world stop is in force. Counts a
+ * world stop in the statistics when self is not alone. 0 or -errno. */
+int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self);
+/* Resume what tr_world_stop stopped (stops taken out of order are in the queue). */
+void tr_world_resume(struct tr_ctx *ctx);
 
 /* Serve every traced task until the last one is gone. Returns starmm-run's exit status:
  * main's exit code, 128+N if it died of signal N, 126/127 if it could not be executed,

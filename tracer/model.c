@@ -51,6 +51,8 @@
 struct tr_as {
 	int users;
 	pid_t tgid;
+	struct tr_ctx *ctx;
+	struct tr_task *cur; /* the task whose trapped call is being served */
 	struct mm mm;
 	bool have_tramp, adopted;
 	struct tr_tramp tramp;
@@ -137,6 +139,14 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* The memory manager is about to do what other threads must not see half done. */
+static int quiesce(void *arg)
+{
+	struct tr_as *as = arg;
+
+	return tr_world_stop(as->ctx, as->cur);
+}
+
 /* The model of t's new address space, at its exec stop. */
 static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 {
@@ -154,6 +164,7 @@ static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 		return -ENOMEM;
 	as->users = 1;
 	as->tgid = t->tid;
+	as->ctx = ctx;
 	e = stat_fields(t->tid, fields, v, 4);
 	if (e)
 		goto fail;
@@ -166,6 +177,8 @@ static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 	e = tr_ptrace_backend_init(&as->be, t->tid, &as->r, &as->tramp);
 	if (e)
 		goto fail;
+	as->be.quiesce = quiesce;
+	as->be.quiesce_arg = as;
 	cfg.be_ctx = &as->be;
 	cfg.split = o->split == TR_SPLIT_OFFSET ? MM_SPLIT_OFFSET : MM_SPLIT_SNAPSHOT;
 	cfg.start_data = v[1];
@@ -355,7 +368,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	long nr = (long)t->regs.orig_rax, result;
 	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			  t->regs.r10, t->regs.r8,  t->regs.r9 };
-	int e;
+	int e, ended;
 
 	switch (nr) {
 	case SYS_clone:
@@ -375,24 +388,23 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	if (e)
 		return TR_RESUME; /* gone */
 	as->be.tid = t->tid;
-	if (!as->have_tramp) {
-		e = first_call(ctx, as);
-		if (e == -ESRCH) {
-			tr_remote_end(&as->r, TR_REMOTE_KEEP);
-			return TR_RESUME;
-		}
-		if (e) {
-			tr_remote_end(&as->r, TR_REMOTE_KEEP);
+	as->cur = t;
+	e = as->have_tramp ? 0 : first_call(ctx, as);
+	if (!e) {
+		result = emulate(as, nr, a);
+		t->emulated = true;
+		if (ctx->opt->trace)
+			trace(ctx, t, as, nr, a, result);
+	}
+	ended = tr_remote_end(&as->r, e ? TR_REMOTE_KEEP : result);
+	tr_world_resume(ctx);
+	if (e) {
+		if (e != -ESRCH)
 			tr_fail(ctx, "cannot set up pid %d's address space: %s", t->tid,
 				strerror(-e));
-			return TR_RESUME;
-		}
+		return TR_RESUME;
 	}
-	result = emulate(as, nr, a);
-	t->emulated = true;
-	if (ctx->opt->trace)
-		trace(ctx, t, as, nr, a, result);
-	if (tr_remote_end(&as->r, result) == -ESRCH)
+	if (ended == -ESRCH)
 		return TR_RESUME;
 	tr_remote_redeliver(&as->r);
 	if (as->mm.failed) {

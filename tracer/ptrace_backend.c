@@ -310,6 +310,13 @@ static long ptrace_mem_write(void *ctx, uint64_t addr, const void *buf, size_t l
 	return mm_mem_write(((struct tr_ptrace_backend *)ctx)->mem_fd, addr, buf, len);
 }
 
+static int ptrace_quiesce(void *ctx)
+{
+	struct tr_ptrace_backend *b = ctx;
+
+	return b->quiesce ? b->quiesce(b->quiesce_arg) : 0;
+}
+
 const struct mm_backend tr_ptrace_backend_ops = {
     .name = "ptrace",
     .run = ptrace_run,
@@ -320,6 +327,7 @@ const struct mm_backend tr_ptrace_backend_ops = {
     .advice_known = ptrace_advice_known,
     .mem_read = ptrace_mem_read,
     .mem_write = ptrace_mem_write,
+    .quiesce = ptrace_quiesce,
 };
 
 int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_remote *r,

@@ -39,6 +39,10 @@ struct tr_ptrace_backend {
 	int mem_fd; /* the supervisor's descriptor of /proc/<tid>/mem */
 	int pidfd;  /* of tgid, for pidfd_getfd */
 	bool pkeys;
+	/* mm_backend.quiesce: stops the other threads of the address space (the owner's world
+	 * stop, tracer/world.c), called with quiesce_arg; NULL: nothing to stop. */
+	int (*quiesce)(void *arg);
+	void *quiesce_arg;
 	uint64_t batches; /* statistics */
 	uint64_t calls;	  /* injected calls that ran */
 };

@@ -2,7 +2,7 @@
 # The supervisor's tests: tests/tracer/run.sh BUILD_DIR
 #
 # Needs BUILD_DIR/starmm-run, BUILD_DIR/tests/tracer/filter_test and the programs of
-# tests/tracer/progs/ built as BUILD_DIR/tests/tracer/progs/NAME. Each program runs natively
+# tests/progs/ built as BUILD_DIR/tests/progs/NAME. Each program runs natively
 # and under starmm-run (its own output to -o FILE): same stdout, same exit status. Then the
 # command line, the 126/127 messages, --stats=json, --trace, foreign system-call ABIs and the
 # terminal's signals. Ends with `tracer: N passed, N failed`; exits non-zero if any failed.
@@ -10,7 +10,7 @@ set -u
 
 B=${1:?usage: tests/tracer/run.sh BUILD_DIR}
 RUN=$B/starmm-run
-PROGS=$B/tests/tracer/progs
+PROGS=$B/tests/progs
 T=$(mktemp -d "${TMPDIR:-/tmp}/starmm-tracer.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 ulimit -c 0 # programs killed by SIGQUIT/SIGSEGV leave no core

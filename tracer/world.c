@@ -1,0 +1,125 @@
+/*
+ * World stops: every other thread of an address space held still while one operation of its
+ * memory manager runs (DESIGN.md section 3, atomicity).
+ *
+ * What it models: the mmap lock. On Linux no thread sees a mapping half-changed; here an
+ * operation that copies memory or changes mappings in several kernel calls could be seen
+ * half done, so mm/ asks its backend to quiesce first (mm_backend.quiesce) and the model
+ * resumes the world once the trapped call is answered. Operations of one kernel call do not
+ * stop anyone: an interrupt is not invisible (epoll_wait and friends return EINTR after it).
+ *
+ * How: PTRACE_INTERRUPT to each running task of the address space, then waitpid on each until
+ * it is in a ptrace stop. The stop it reports is either the interrupt's (PTRACE_EVENT_STOP
+ * with SIGTRAP: resumed at tr_world_resume) or a stop that was already on its way (a trapped
+ * call, a signal, an event, its death): that one is queued unchanged and the loop serves it
+ * after the world resumes (tr_loop_run drains the queue before it waits again); the interrupt
+ * left pending then shows up as one more PTRACE_EVENT_STOP, which the loop resumes.
+ *
+ * Tasks that cannot run already count as stopped and are left alone: not yet seen or held at
+ * their first stop, exiting (past PTRACE_EVENT_EXIT), and a parent blocked in vfork (between
+ * PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child execs or exits, so an
+ * interrupt would never be answered).
+ *
+ * Invariants: at most one world stop at a time (the loop serves one stop at a time); every
+ * task this module stopped is resumed by tr_world_resume or its stop is in the queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "tracer/loop.h"
+
+static bool cannot_run(const struct tr_task *t)
+{
+	return !(t->flags & TR_TASK_SEEN) ||
+	       (t->flags & (TR_TASK_HELD | TR_TASK_EXITING | TR_TASK_VFORKING));
+}
+
+void tr_queue_status(struct tr_ctx *ctx, pid_t tid, int status)
+{
+	struct tr_queued *q = malloc(sizeof(*q));
+
+	if (!q) { /* the stop would be lost: the task would wait forever */
+		tr_fail(ctx, "out of memory while stopping threads");
+		return;
+	}
+	q->tid = tid;
+	q->status = status;
+	q->next = NULL;
+	*ctx->queue_tail = q;
+	ctx->queue_tail = &q->next;
+}
+
+/* Waits until t is in a ptrace stop (or dead). */
+static int wait_stopped(struct tr_ctx *ctx, struct tr_task *t)
+{
+	int status;
+	pid_t r;
+
+	do
+		r = waitpid(t->tid, &status, __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) /* ECHILD: reaped already, nothing to resume */
+		return errno == ECHILD ? 0 : -errno;
+	if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(status) == SIGTRAP) {
+		ctx->stats.stops++;
+		t->world = TR_WORLD_INTERRUPTED;
+		return 0;
+	}
+	tr_queue_status(ctx, t->tid, status);
+	return 0;
+}
+
+int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
+{
+	struct tr_task *t, *tmp;
+	unsigned others = 0;
+	int e = 0;
+
+	if (ctx->world_stopped)
+		return 0;
+	ctx->world_stopped = true;
+	HASH_ITER(hh, ctx->tasks, t, tmp) {
+		if (t == self || t->data != self->data)
+			continue;
+		others++;
+		if (cannot_run(t))
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0L, 0L) < 0) {
+			if (errno != ESRCH)
+				e = -errno;
+			continue; /* dead: its report comes to the loop */
+		}
+		t->world = TR_WORLD_WAITING;
+	}
+	HASH_ITER(hh, ctx->tasks, t, tmp) {
+		if (t->world != TR_WORLD_WAITING)
+			continue;
+		t->world = TR_WORLD_NONE;
+		if (!e)
+			e = wait_stopped(ctx, t);
+	}
+	if (others)
+		ctx->stats.world_stops++;
+	return e;
+}
+
+void tr_world_resume(struct tr_ctx *ctx)
+{
+	struct tr_task *t, *tmp;
+	int e;
+
+	if (!ctx->world_stopped)
+		return;
+	ctx->world_stopped = false;
+	HASH_ITER(hh, ctx->tasks, t, tmp) {
+		if (t->world != TR_WORLD_INTERRUPTED)
+			continue;
+		t->world = TR_WORLD_NONE;
+		e = tr_task_resume(ctx, t, 0);
+		if (e < 0 && !ctx->failed)
+			tr_fail(ctx, "resuming task %d: %s", t->tid, strerror(-e));
+	}
+}
