@@ -272,6 +272,15 @@ static int exec_stop(struct tr_ctx *ctx, struct tr_task *t)
 	}
 	t->tgid = t->tid;
 	t->flags &= ~TR_TASK_EXITING;
+	/* --trace: execve has succeeded; its syscall-exit stop may be consumed by the hook's
+	 * work at this stop. */
+	if (t->trace_pending) {
+		uint64_t args[6];
+
+		call_args(t, args);
+		tr_trace_line(ctx->out, t->tid, (long)t->regs.orig_rax, args, 0, true);
+		t->trace_pending = false;
+	}
 	if (t->tid == ctx->main_pid)
 		ctx->main_exec_seen = true;
 	return ctx->hooks.on_exec ? ctx->hooks.on_exec(ctx, t) : TR_RESUME;

@@ -2,11 +2,11 @@
  * The memory manager inside starmm-run.
  *
  * Each address space of the program has a struct tr_as: its model (struct mm, imported from
- * /proc/PID/smaps at the exec stop), its trampoline (installed at the first trapped call
- * after exec, in the VMAR's reserved slot, the same address in every process of the run so
- * that one filter serves them all), the remote-call session and the ptrace backend. Threads
- * and CLONE_VM children share their creator's tr_as; it goes when its last user exits or
- * execs. At the first trapped call after exec the kernel's anonymous memory (bss, heap) is
+ * /proc/PID/smaps at the exec stop), its trampoline (installed at the exec stop, in the
+ * VMAR's reserved slot, the same address in every process of the run so that one filter
+ * serves them all), the remote-call session and the ptrace backend. Threads and CLONE_VM
+ * children share their creator's tr_as; it goes when its last user exits or execs. At the
+ * exec stop, before the new program runs, the kernel's anonymous memory (bss, heap) is also
  * adopted into VMOs unless --no-adopt; the main stack stays the kernel's (it grows without a
  * trapped call: fault/ will take it over).
  *
@@ -54,7 +54,7 @@ struct tr_as {
 	struct tr_ctx *ctx;
 	struct tr_task *cur; /* the task whose trapped call is being served */
 	struct mm mm;
-	bool have_tramp, adopted;
+	bool have_tramp;
 	struct tr_tramp tramp;
 	struct tr_remote r;
 	struct tr_ptrace_backend be;
@@ -206,10 +206,30 @@ fail:
 	return e;
 }
 
+/* A new address space's trampoline, then the kernel's anonymous memory into VMOs. The
+ * session is open. */
+static int setup(struct tr_ctx *ctx, struct tr_as *as)
+{
+	int e = tr_tramp_install(&as->tramp, &as->r, ctx->code_page);
+
+	if (e)
+		return e;
+	as->have_tramp = true;
+	as->r.t = &as->tramp;
+	if (!ctx->opt->no_adopt) {
+		e = (int)mm_adopt(&as->mm, true);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+/* At the exec stop: the trampoline (poked in: the thread is still inside execve), then the
+ * kernel's anonymous memory into VMOs unless --no-adopt, before the new program runs. */
 static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as;
-	int e;
+	int e, ended;
 
 	as_put(ctx, t->data);
 	t->data = NULL;
@@ -217,6 +237,21 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	if (e)
 		return e == -ESRCH ? TR_RESUME : e;
 	t->data = as;
+	if (tr_remote_begin(&as->r, t->tid, NULL))
+		return TR_RESUME; /* gone */
+	as->r.at_exec = true;
+	as->be.tid = t->tid;
+	as->cur = t;
+	e = setup(ctx, as);
+	ended = tr_remote_end(&as->r, 0); /* execve's own result */
+	tr_world_resume(ctx);
+	if (e && e != -ESRCH) {
+		tr_fail(ctx, "cannot set up pid %d's address space after exec: %s", t->tid,
+			strerror(-e));
+		return TR_RESUME;
+	}
+	if (!e && !ended)
+		tr_remote_redeliver(&as->r);
 	return TR_RESUME;
 }
 
@@ -343,32 +378,13 @@ static void trace(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as, long 
 		(unsigned long)as->mm.stats.steps, (unsigned long)as->mm.stats.rollbacks);
 }
 
-/* The first trapped call after exec: the trampoline, then the kernel's anonymous memory
- * into VMOs. The session is open. */
-static int first_call(struct tr_ctx *ctx, struct tr_as *as)
-{
-	int e = tr_tramp_install(&as->tramp, &as->r, ctx->code_page);
-
-	if (e)
-		return e;
-	as->have_tramp = true;
-	as->r.t = &as->tramp;
-	if (!ctx->opt->no_adopt) {
-		e = (int)mm_adopt(&as->mm, true);
-		if (e)
-			return e;
-	}
-	as->adopted = true;
-	return 0;
-}
-
 static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as = t->data;
 	long nr = (long)t->regs.orig_rax, result;
 	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			  t->regs.r10, t->regs.r8,  t->regs.r9 };
-	int e, ended;
+	int ended;
 
 	switch (nr) {
 	case SYS_clone:
@@ -382,28 +398,18 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 			ctx->prog);
 		return TR_RESUME;
 	}
-	if (!as || !emulated(nr))
+	if (!as || !as->have_tramp || !emulated(nr))
 		return TR_RESUME;
-	e = tr_remote_begin(&as->r, t->tid, as->have_tramp ? &as->tramp : NULL);
-	if (e)
+	if (tr_remote_begin(&as->r, t->tid, &as->tramp))
 		return TR_RESUME; /* gone */
 	as->be.tid = t->tid;
 	as->cur = t;
-	e = as->have_tramp ? 0 : first_call(ctx, as);
-	if (!e) {
-		result = emulate(as, nr, a);
-		t->emulated = true;
-		if (ctx->opt->trace)
-			trace(ctx, t, as, nr, a, result);
-	}
-	ended = tr_remote_end(&as->r, e ? TR_REMOTE_KEEP : result);
+	result = emulate(as, nr, a);
+	t->emulated = true;
+	if (ctx->opt->trace)
+		trace(ctx, t, as, nr, a, result);
+	ended = tr_remote_end(&as->r, result);
 	tr_world_resume(ctx);
-	if (e) {
-		if (e != -ESRCH)
-			tr_fail(ctx, "cannot set up pid %d's address space: %s", t->tid,
-				strerror(-e));
-		return TR_RESUME;
-	}
 	if (ended == -ESRCH)
 		return TR_RESUME;
 	tr_remote_redeliver(&as->r);

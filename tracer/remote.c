@@ -180,24 +180,12 @@ int tr_remote_batch(struct tr_remote *r, struct tr_call *calls, int n)
 	return ok;
 }
 
-long tr_remote_inject(struct tr_remote *r, long nr, const uint64_t arg[6])
+/* The registers of an injected call: the saved ones with rip, the call and its arguments. */
+static int load_call(struct tr_remote *r, uint64_t rip, long nr, const uint64_t arg[6])
 {
 	struct user_regs_struct regs = r->saved;
-	uint64_t insn = r->saved.rip - 2;
-	long word;
-	int e;
 
-	if (r->dead)
-		return -ESRCH;
-	if (!r->active)
-		return -EINVAL;
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, r->tid, (void *)insn, NULL);
-	if (errno)
-		return errno == ESRCH ? gone(r) : -EINVAL;
-	if ((word & 0xffff) != SYSCALL_INSN)
-		return -EINVAL;
-	regs.rip = insn;
+	regs.rip = rip;
 	regs.orig_rax = (unsigned long)-1;
 	regs.eflags &= ~X86_EFLAGS_TF;
 	regs.rax = (unsigned long)nr;
@@ -207,13 +195,68 @@ long tr_remote_inject(struct tr_remote *r, long nr, const uint64_t arg[6])
 	regs.r10 = arg[3];
 	regs.r8 = arg[4];
 	regs.r9 = arg[5];
-	e = pt(r, PTRACE_SETREGS, NULL, &regs);
 	r->regs_set = false;
+	return pt(r, PTRACE_SETREGS, NULL, &regs);
+}
+
+static long result_rax(struct tr_remote *r)
+{
+	struct user_regs_struct regs;
+	int e = pt(r, PTRACE_GETREGS, NULL, &regs);
+
+	return e ? e : (long)regs.rax;
+}
+
+/*
+ * At an exec stop the thread is still inside execve, which writes its own result into rax on
+ * the way out (PTRACE-NOTES.md): the call number cannot go in a register. The eight bytes at
+ * rip become `mov $nr,%eax; syscall; int3` for the one call, then get their bytes back.
+ */
+static long inject_poked(struct tr_remote *r, long nr, const uint64_t arg[6])
+{
+	uint64_t at = r->saved.rip;
+	uint64_t code = 0xb8 | (uint64_t)(uint32_t)nr << 8 | 0x050fULL << 40 | 0xccULL << 56;
+	long word, res;
+	int e;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, r->tid, (void *)at, NULL);
+	if (errno)
+		return errno == ESRCH ? gone(r) : -EINVAL;
+	e = pt(r, PTRACE_POKETEXT, (void *)at, (void *)code);
+	if (e)
+		return e;
+	e = load_call(r, at, nr, arg);
+	if (!e)
+		e = run_until(r, PTRACE_CONT, at + 8);
+	res = e ? e : result_rax(r);
+	if (!r->dead)
+		pt(r, PTRACE_POKETEXT, (void *)at, (void *)word);
+	return res;
+}
+
+long tr_remote_inject(struct tr_remote *r, long nr, const uint64_t arg[6])
+{
+	uint64_t insn = r->saved.rip - 2;
+	long word;
+	int e;
+
+	if (r->dead)
+		return -ESRCH;
+	if (!r->active)
+		return -EINVAL;
+	if (r->at_exec)
+		return inject_poked(r, nr, arg);
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, r->tid, (void *)insn, NULL);
+	if (errno)
+		return errno == ESRCH ? gone(r) : -EINVAL;
+	if ((word & 0xffff) != SYSCALL_INSN)
+		return -EINVAL;
+	e = load_call(r, insn, nr, arg);
 	if (!e)
 		e = run_until(r, PTRACE_SINGLESTEP, insn + 2);
-	if (!e)
-		e = pt(r, PTRACE_GETREGS, NULL, &regs);
-	return e ? e : (long)regs.rax;
+	return e ? e : result_rax(r);
 }
 
 int tr_remote_end(struct tr_remote *r, long result)

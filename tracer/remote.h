@@ -53,6 +53,8 @@ struct tr_remote {
 	bool active;		       /* between begin and end */
 	bool dead;		       /* the tracee died or is exiting: every call gives -ESRCH */
 	bool regs_set;		       /* the batch registers are loaded (rip moves only) */
+	bool at_exec;		       /* begun at an exec stop (set by the caller after begin):
+					  tr_remote_inject pokes its call at rip */
 	int done;		       /* calls run by the last batch (the failing one included) */
 	int group_stop;		       /* a group-stop's signal seen during the session, or 0 */
 	int wstatus;		       /* the last wait status this session consumed */
@@ -72,8 +74,9 @@ int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t);
 int tr_remote_batch(struct tr_remote *r, struct tr_call *calls, int n);
 
 /* One call without the trampoline, by re-running the syscall instruction the session's stop
- * is at (rip - 2; the session must have begun at a syscall stop). Single-steps it, so it
- * costs two or three stops; for bootstrapping only. The call's result, -ESRCH, or -EINVAL
+ * is at (rip - 2; the session must have begun at a syscall stop), or at an exec stop
+ * (at_exec) by running `mov $nr,%eax; syscall; int3` poked at rip (the bytes are restored).
+ * Costs two or three stops; for bootstrapping only. The call's result, -ESRCH, or -EINVAL
  * (not at a syscall instruction). The call may be trapped by the supervisor's own filter:
  * that seccomp stop is continued. */
 long tr_remote_inject(struct tr_remote *r, long nr, const uint64_t arg[6]);
