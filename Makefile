@@ -126,7 +126,7 @@ $(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(LAYER_LIBS)
 
 $(TRACER_PROG_BIN): $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
-	$(CC) $(TRACER_PROG_CFLAGS) -o $@ $< -lpthread
+	$(CC) $(TRACER_PROG_CFLAGS) $(if $(filter static_%,$*),-static) -o $@ $< -lpthread
 
 $(TRACER_FILTER_TEST): $(B)/tests/tracer/filter_test.o $(B)/tracer/filter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp

@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/seccomp.h>
 
 #include "tracer/filter.h"
 #include "tracer/launch.h"
@@ -69,10 +70,12 @@ out:
 				    : TR_EXIT_CANNOT_RUN);
 }
 
-static pid_t tracer_of(pid_t pid)
+/* A "Name: value" number of /proc/PID/status (0 when absent). */
+static long status_field(pid_t pid, const char *name)
 {
 	char path[64], line[128];
-	int tracer = 0;
+	size_t n = strlen(name);
+	long v = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -80,10 +83,35 @@ static pid_t tracer_of(pid_t pid)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
 			break;
+		}
 	fclose(f);
-	return tracer;
+	return v;
+}
+
+static pid_t tracer_of(pid_t pid)
+{
+	return (pid_t)status_field(pid, "TracerPid");
+}
+
+int tr_launch_check_self(void)
+{
+	pid_t tracer = tracer_of(getpid());
+
+	/* Traced and filtered: under starmm-run or a supervisor like it, whose filter traps
+	 * ptrace and whose trampoline this process's own would not get past. A debugger alone
+	 * (gdb on starmm-run) is fine. */
+	if (tracer && status_field(getpid(), "Seccomp") == SECCOMP_MODE_FILTER) {
+		fprintf(stderr,
+			"starmm-run: already running under a supervisor (tracer pid %d, with a "
+			"seccomp filter): starmm-run cannot run inside starmm-run; run it "
+			"directly\n",
+			tracer);
+		return -EPERM;
+	}
+	return 0;
 }
 
 static void cannot_trace(const char *prog, pid_t pid, int err)

@@ -8,6 +8,10 @@
 
 #include "tracer/loop.h"
 
+/* Refuses (a message on stderr, -EPERM) when starmm-run itself runs under a supervisor that
+ * traces and filters it, such as another starmm-run. 0 otherwise. */
+int tr_launch_check_self(void);
+
 /*
  * Start argv (PROGRAM found like execvp) as a seized tracee with TR_PTRACE_OPTIONS and the
  * seccomp filter prog, and add it to ctx as its first task (ctx->main_pid). The supervisor's

@@ -493,6 +493,7 @@ static int exit_status(struct tr_ctx *ctx)
 static pid_t next_status(struct tr_ctx *ctx, int *status)
 {
 	struct tr_queued *q = ctx->queue;
+	struct tr_task *t;
 	pid_t tid;
 
 	if (q) {
@@ -502,6 +503,8 @@ static pid_t next_status(struct tr_ctx *ctx, int *status)
 		tid = q->tid;
 		*status = q->status;
 		free(q);
+		if ((t = tr_task_find(ctx, tid)))
+			t->flags &= ~TR_TASK_QUEUED;
 		return tid;
 	}
 	do

@@ -29,6 +29,7 @@
 #define TR_TASK_HELD_GROUP 0x8	/* ... and that first stop was a group-stop (resume: LISTEN) */
 #define TR_TASK_EXITING	   0x10 /* PTRACE_EVENT_EXIT seen */
 #define TR_TASK_VFORKING   0x20 /* blocked in vfork: between PTRACE_EVENT_VFORK and VFORK_DONE */
+#define TR_TASK_QUEUED	   0x40 /* stopped, its stop in ctx->queue (taken out of order) */
 
 /* Where a task is in a world stop (tracer/world.c). */
 enum tr_world {

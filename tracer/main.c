@@ -46,6 +46,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (ret)
 		return TR_EXIT_FAILED;
+	if (tr_launch_check_self())
+		return TR_EXIT_FAILED;
 	out = open_output(opt.output);
 	if (!out)
 		return TR_EXIT_FAILED;

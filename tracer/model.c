@@ -36,6 +36,7 @@
 
 #include "mm/mm.h"
 #include "tracer/model.h"
+#include "tracer/progfilter.h"
 #include "tracer/ptrace_backend.h"
 #include "tracer/remote.h"
 #include "tracer/tramp.h"
@@ -312,6 +313,23 @@ static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
 	return skip_with(t, -ENOSYS);
 }
 
+/* seccomp()/prctl(PR_SET_SECCOMP): a filter that would block the trampoline is refused. */
+static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const uint64_t *a)
+{
+	char why[128];
+	int e = tr_progfilter_check(t->tid, nr, a, tr_tramp_syscall_ip(ctx->code_page), why,
+				    sizeof(why));
+
+	if (e < 0)
+		return e;
+	if (e > 0)
+		tr_fail(ctx,
+			"%s installs a seccomp filter that would block starmm-run's own calls "
+			"(%s): it cannot run under starmm-run",
+			ctx->prog, why);
+	return TR_RESUME;
+}
+
 static long emulate(struct tr_as *as, long nr, const uint64_t *a)
 {
 	struct mm *mm = &as->mm;
@@ -392,6 +410,9 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_fork:
 	case SYS_vfork:
 		return on_clone_call(ctx, t);
+	case SYS_seccomp:
+	case SYS_prctl:
+		return on_filter_call(ctx, t, nr, a);
 	case SYS_ptrace:
 		tr_fail(ctx, "%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
 			     "which is its tracer; run it outside starmm-run",

@@ -56,6 +56,9 @@ __asm__(
 	"	mov	40(%r13), %r8\n"
 	"	mov	48(%r13), %r9\n"
 	"	syscall\n"
+	"	.globl tr_tramp_code_after_syscall\n"
+	"	.hidden tr_tramp_code_after_syscall\n"
+	"tr_tramp_code_after_syscall:\n"
 	"	mov	%rax, 56(%r13)\n"			/* result */
 	"	inc	%r14\n"
 	"	movl	%r14d, 4(%rbx)\n"			/* done = i + 1 */
@@ -70,7 +73,7 @@ __asm__(
 	"	.popsection\n");
 /* clang-format on */
 
-extern const unsigned char tr_tramp_code[], tr_tramp_code_end[];
+extern const unsigned char tr_tramp_code[], tr_tramp_code_end[], tr_tramp_code_after_syscall[];
 
 static size_t code_len(void)
 {
@@ -85,6 +88,11 @@ uint64_t tr_tramp_entry(const struct tr_tramp *t)
 uint64_t tr_tramp_trap(const struct tr_tramp *t)
 {
 	return t->addr + code_len(); /* just after the int3, the last byte */
+}
+
+uint64_t tr_tramp_syscall_ip(uint64_t code_page)
+{
+	return code_page + (uint64_t)(tr_tramp_code_after_syscall - tr_tramp_code);
 }
 
 uint64_t tr_tramp_str(struct tr_tramp *t, const char *s)

@@ -96,6 +96,10 @@ void tr_tramp_release(struct tr_tramp *t);
 uint64_t tr_tramp_entry(const struct tr_tramp *t);
 uint64_t tr_tramp_trap(const struct tr_tramp *t);
 
+/* The instruction pointer seccomp sees for the routine's calls (just after its syscall
+ * instruction) when the code page is at code_page. */
+uint64_t tr_tramp_syscall_ip(uint64_t code_page);
+
 /* Copies s into the data page's string area; the tracee's address of the copy, or 0 when the
  * area is full. Valid until tr_tramp_str_reset. */
 uint64_t tr_tramp_str(struct tr_tramp *t, const char *s);

@@ -16,7 +16,7 @@
  * left pending then shows up as one more PTRACE_EVENT_STOP, which the loop resumes.
  *
  * Tasks that cannot run already count as stopped and are left alone: not yet seen or held at
- * their first stop, exiting (past PTRACE_EVENT_EXIT), and a parent blocked in vfork (between
+ * their first stop, stopped with their stop in the queue, exiting (past PTRACE_EVENT_EXIT), and a parent blocked in vfork (between
  * PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child execs or exits, so an
  * interrupt would never be answered).
  *
@@ -34,17 +34,20 @@
 static bool cannot_run(const struct tr_task *t)
 {
 	return !(t->flags & TR_TASK_SEEN) ||
-	       (t->flags & (TR_TASK_HELD | TR_TASK_EXITING | TR_TASK_VFORKING));
+	       (t->flags & (TR_TASK_HELD | TR_TASK_EXITING | TR_TASK_VFORKING | TR_TASK_QUEUED));
 }
 
 void tr_queue_status(struct tr_ctx *ctx, pid_t tid, int status)
 {
 	struct tr_queued *q = malloc(sizeof(*q));
+	struct tr_task *t = tr_task_find(ctx, tid);
 
 	if (!q) { /* the stop would be lost: the task would wait forever */
 		tr_fail(ctx, "out of memory while stopping threads");
 		return;
 	}
+	if (t)
+		t->flags |= TR_TASK_QUEUED;
 	q->tid = tid;
 	q->status = status;
 	q->next = NULL;

@@ -239,8 +239,9 @@ same_as_native() { # NAME COMMAND...: --verify=op, same stdout and status as nat
 	shift
 	{ "$@" >"$T/native.out"; } 2>/dev/null
 	native=$?
-	sup -o "$T/verify.log" --verify=op "$@" >"$T/starmm.out" 2>/dev/null
+	sup -o "$T/verify.log" --verify=op --stats=json "$@" >"$T/starmm.out" 2>/dev/null
 	status=$?
+	tail -1 "$T/verify.log" >"$T/verify.json"
 	if [ "$status" -ne "$native" ]; then
 		fail "$name under --verify=op" "native $native, under starmm-run $status"
 		grep -m1 -A3 'verify\|starmm-run:' "$T/verify.log"
@@ -250,9 +251,48 @@ same_as_native() { # NAME COMMAND...: --verify=op, same stdout and status as nat
 		pass "$name under --verify=op: same stdout and exit status ($status)"
 	fi
 }
-for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello; do
-	same_as_native "$name" "$PROGS/$name"
+# tests/progs: one behaviour each, self-checking; also their calls must have been trapped.
+# Arguments: NAME [ARGS...]; sets $world to the run's world_stops.
+prog_matrix() {
+	local name=$1
+	same_as_native "$name" "$PROGS/$@"
+	world=$(python3 - "$T/verify.json" "$name" 2>&1 <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+memory = ["mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "mincore", "msync"]
+assert s["starmm_failed"] is False, "starmm_failed"
+assert sum(s["trapped"].get(c, 0) for c in memory) > 0, "no memory call trapped"
+print(s["world_stops"])
+PY
+	)
+	[[ "$world" =~ ^[0-9]+$ ]] || fail "$name: --stats=json" "$world"
+}
+for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags munmap_parts \
+	mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
+	threads_split close_fds exec_thread signal_storm; do
+	prog_matrix "$name"
 done
+prog_matrix seccomp_filter getppid
+prog_matrix writer_unmap
+[ "${world:-0}" -gt 0 ]
+check $? "writer_unmap: the middle unmaps stopped the writer thread (world_stops $world)"
+prog_matrix epoll_quiet
+[ "$world" = 0 ]
+check $? "epoll_quiet: whole-mapping calls stop no thread (world_stops $world)"
+prog_matrix vfork_middle
+[ "${world:-0}" -gt 0 ]
+check $? "vfork_middle: the parent blocked in vfork counts as stopped (world_stops $world)"
+
+# 10. Refusals, each with its message and status 125.
+sup "$PROGS/seccomp_filter" mmap >"$T/out" 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] && grep -q 'installs a seccomp filter that would block starmm-run.s own calls (its action for mmap is ERRNO(1))' "$T/err"
+check $? "a program whose seccomp filter denies mmap: refused, 125"
+sup "$RUN" /bin/true >"$T/out" 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] && grep -q 'starmm-run cannot run inside starmm-run' "$T/err"
+check $? "starmm-run inside starmm-run: refused, 125"
+
 printf 'int f(int x) { return x * 2; }\n' >"$T/unit.c"
 # Debian's python3 itself, not a version manager's shim (a shell script that forks).
 same_as_native "python3 (json, threads)" /usr/bin/python3 -c 'import json, threading
