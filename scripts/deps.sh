@@ -14,7 +14,7 @@ pkgs=(
 	util-linux        # setpriv: the difftest's unprivileged pass
 	python3           # tests/tracer: --stats=json parsing, the job-control test's terminal
 	strace            # tests/tracer: starmm-run refuses an already traced program
-	perl sqlite3 busybox-static # tests/tracer: real programs under starmm-run
+	perl sqlite3 busybox-static nodejs # tests/tracer: real programs under starmm-run
 )
 
 missing=()

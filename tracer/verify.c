@@ -6,8 +6,11 @@
  *
  * Tolerated: the trampoline's slot (the supervisor's, not the program's), [vsyscall] (above
  * the user range), and a growsdown mapping the kernel grew by itself (the main stack before
- * fault/ owns it): a real bottom at or below the model's is accepted. Not compared yet: the
- * backing (the memfd inode and offset behind each ANON mapping).
+ * fault/ owns it): a real bottom at or below the model's is accepted.
+ *
+ * The backing is compared too, line by line of /proc/PID/maps: where the model has a VMO
+ * (anonymous memory) or a file, the kernel's mapping must show that memfd's or file's inode
+ * and the model's offset.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "tracer/tramp.h"
+#include "vmo/vmo.h"
 #include "tracer/verify.h"
 
 #define USER_TOP 0x7ffffffff000ULL
@@ -53,7 +58,43 @@ static bool in_slot(struct tr_ctx *ctx, uint64_t start)
 	return ctx->code_page && start >= ctx->code_page && start < ctx->code_page + TR_SIZE;
 }
 
-static int kernel_view(struct tr_ctx *ctx, pid_t pid, struct view *v)
+/* The backing the model gives m: its object's inode (0: none to compare) and the offset of
+ * address a in it. */
+static ino_t model_backing(const struct mapping *m, uint64_t a, uint64_t *off)
+{
+	struct stat st;
+
+	*off = m->off + (a - m->start);
+	if (m->kind == MK_FILE && m->file)
+		return m->file->ino;
+	if (m->kind == MK_ANON && m->vmo && fstat(vmo_fd(m->vmo), &st) == 0)
+		return st.st_ino;
+	return 0;
+}
+
+/* One line of /proc/PID/maps against the model's mappings over [s, e): 0, or -1 after
+ * saying where they differ. */
+static int check_backing(struct tr_ctx *ctx, struct mm *mm, uint64_t s, uint64_t e, uint64_t off,
+			 ino_t ino)
+{
+	for (struct mapping *m = mm_find_after(mm, s); m && m->start < e; m = mm_next(mm, m)) {
+		uint64_t a = m->start > s ? m->start : s, want_off;
+		ino_t want = model_backing(m, a, &want_off);
+
+		if (!want || (want == ino && want_off == off + (a - s)))
+			continue;
+		fprintf(ctx->out,
+			"starmm-run: --verify: at %#" PRIx64 " the model has %s inode %lu offset "
+			"%#" PRIx64 ", the kernel inode %lu offset %#" PRIx64 "\n",
+			a, m->kind == MK_FILE ? "file" : "VMO", (unsigned long)want, want_off,
+			(unsigned long)ino, off + (a - s));
+		return -1;
+	}
+	return 0;
+}
+
+/* The kernel's view (ranges), and with mm the backing of each line checked (*bad = -1). */
+static int kernel_view(struct tr_ctx *ctx, pid_t pid, struct mm *mm, struct view *v, int *bad)
 {
 	char path[64], line[4096];
 	FILE *f;
@@ -63,10 +104,12 @@ static int kernel_view(struct tr_ctx *ctx, pid_t pid, struct view *v)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		uint64_t s, e;
+		uint64_t s, e, off;
+		unsigned long ino;
 		char p[5];
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &s, &e, p) != 3)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %lu", &s, &e, p, &off,
+			   &ino) != 5)
 			continue;
 		if (s >= USER_TOP || in_slot(ctx, s))
 			continue;
@@ -74,6 +117,8 @@ static int kernel_view(struct tr_ctx *ctx, pid_t pid, struct view *v)
 		    (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
 			    (p[2] == 'x' ? PROT_EXEC : 0),
 		    false);
+		if (!*bad && check_backing(ctx, mm, s, e, off, (ino_t)ino))
+			*bad = -1;
 	}
 	fclose(f);
 	return 0;
@@ -111,7 +156,7 @@ static void print(FILE *out, const char *what, const struct view *v)
 int tr_verify(struct tr_ctx *ctx, struct mm *mm, pid_t pid)
 {
 	struct view model = { 0 }, real = { 0 };
-	int e = kernel_view(ctx, pid, &real), r = 0;
+	int r = 0, e = kernel_view(ctx, pid, mm, &real, &r);
 
 	if (e) {
 		free(real.r);

@@ -302,6 +302,7 @@ same_as_native "perl" perl -e 'my %h; $h{$_} = "x" x 100 for 1..50000; print sca
 same_as_native "sqlite3" sqlite3 :memory: 'create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;'
 same_as_native "gcc -c (vfork of cc1 and as)" gcc -O2 -c "$T/unit.c" -o "$T/unit.o"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
+same_as_native "node (threads of V8)" node -e 'const a = []; for (let i = 0; i < 300000; i++) a.push({i, s: "x" + i}); console.log(a.length)'
 
 # The verifier itself: a mapping the model does not know (shmat passes through, unmodelled)
 # must be reported, with both views, and fail the run.
@@ -309,6 +310,11 @@ sup -o "$T/shm.log" --verify=exit "$PROGS/shm_unmodelled" >/dev/null 2>"$T/shm.e
 [ $? -eq 125 ] && grep -q 'model and the kernel differ' "$T/shm.log" &&
 	grep -q 'kernel (/proc/PID/maps)' "$T/shm.log"
 check $? "--verify=exit reports a mapping the model does not know, with both views, status 125"
+# ... and a mapping whose range is right but whose backing is not (remap_file_pages passes
+# through unmodelled: the model's file offset is stale).
+sup -o "$T/remap.log" --verify=exit "$PROGS/remap_unmodelled" >/dev/null 2>"$T/remap.err"
+[ $? -eq 125 ] && grep -q 'the model has file inode [0-9]* offset 0, the kernel inode [0-9]* offset 0x1000' "$T/remap.log"
+check $? "--verify=exit compares backings: a file offset the model does not know, status 125"
 
 [ "$xfailed" -eq 0 ] || echo "($xfailed expected failures, listed as xfail above)"
 echo "tracer: $passed passed, $failed failed"
