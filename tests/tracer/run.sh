@@ -301,6 +301,8 @@ print(len(json.dumps([dict(a=i) for i in range(100000)])))'
 same_as_native "perl" perl -e 'my %h; $h{$_} = "x" x 100 for 1..50000; print scalar(keys %h), "\n"'
 same_as_native "sqlite3" sqlite3 :memory: 'create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;'
 same_as_native "gcc -c (vfork of cc1 and as)" gcc -O2 -c "$T/unit.c" -o "$T/unit.o"
+printf 'int main(void) { return 0; }\n' >"$T/main.c"
+same_as_native "gcc compiling and linking (cc1, as, collect2, ld)" gcc -O2 "$T/main.c" -o "$T/main"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
 same_as_native "node (threads of V8)" node -e 'const a = []; for (let i = 0; i < 300000; i++) a.push({i, s: "x" + i}); console.log(a.length)'
 
