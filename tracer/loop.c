@@ -488,7 +488,7 @@ static int exit_status(struct tr_ctx *ctx)
 	return WEXITSTATUS(ctx->main_status);
 }
 
-/* The next wait status: a queued one first (taken out of order by a world stop), else
+/* The next wait status: a queued one first (held back by a world stop), else
  * waitpid's. Returns the tid, or -errno. */
 static pid_t next_status(struct tr_ctx *ctx, int *status)
 {

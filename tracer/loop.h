@@ -29,7 +29,9 @@
 #define TR_TASK_HELD_GROUP 0x8	/* ... and that first stop was a group-stop (resume: LISTEN) */
 #define TR_TASK_EXITING	   0x10 /* PTRACE_EVENT_EXIT seen */
 #define TR_TASK_VFORKING   0x20 /* blocked in vfork: between PTRACE_EVENT_VFORK and VFORK_DONE */
-#define TR_TASK_QUEUED	   0x40 /* stopped, its stop in ctx->queue (taken out of order) */
+#define TR_TASK_DEFERRED   0x40 /* stopped, its stop held back by a world stop (deferred_status) */
+#define TR_TASK_WORLD	   0x80 /* it has stopped the other tasks of its address space */
+#define TR_TASK_QUEUED	   0x100 /* stopped, its stop in ctx->queue, not yet served */
 
 /* Where a task is in a world stop (tracer/world.c). */
 enum tr_world {
@@ -51,6 +53,7 @@ struct tr_task {
 	bool emulated;		      /* the hook emulated the trapped call (and traced it) */
 	int exit_code;		      /* PTRACE_EVENT_EXIT's message (a wait status) */
 	enum tr_world world;
+	int deferred_status; /* TR_TASK_DEFERRED: the wait status held back */
 	void *data;		      /* the model's per-task data */
 	UT_hash_handle hh;
 };
@@ -81,8 +84,7 @@ struct tr_hooks {
 	void (*on_exit)(struct tr_ctx *ctx, struct tr_task *t);
 };
 
-/* A wait status taken out of order (during a world stop), served by the loop before it waits
- * again. */
+/* A wait status to serve before waiting again (one a world stop held back). */
 struct tr_queued {
 	pid_t tid;
 	int status;
@@ -103,7 +105,6 @@ struct tr_ctx {
 	bool failed;	       /* starmm-run failed: everything killed, exit TR_EXIT_FAILED */
 	struct tr_task *tasks; /* by tid */
 	struct tr_queued *queue, **queue_tail; /* statuses to serve before the next waitpid */
-	bool world_stopped;		       /* a world stop is in force (tracer/world.c) */
 	struct tr_hooks hooks;
 	struct tr_stats stats;
 	void *model; /* the lead's */
@@ -130,11 +131,11 @@ void tr_fail(struct tr_ctx *ctx, const char *fmt, ...) __attribute__((format(pri
 void tr_queue_status(struct tr_ctx *ctx, pid_t tid, int status);
 
 /* Stop every other task that shares self's address space (t->data) until tr_world_resume;
- * tasks that cannot run count as stopped. A no-op while a world stop is in force. Counts a
- * world stop in the statistics when self is not alone. 0 or -errno. */
+ * tasks that cannot run count as stopped. A no-op while self's world stop is in force. Counts
+ * a world stop in the statistics when self is not alone. 0 or -errno. */
 int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self);
-/* Resume what tr_world_stop stopped (stops taken out of order are in the queue). */
-void tr_world_resume(struct tr_ctx *ctx);
+/* Resume what self's world stop stopped (stops it held back go to the queue). */
+void tr_world_resume(struct tr_ctx *ctx, struct tr_task *self);
 
 /* Serve every traced task until the last one is gone. Returns starmm-run's exit status:
  * main's exit code, 128+N if it died of signal N, 126/127 if it could not be executed,

@@ -245,7 +245,7 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	as->cur = t;
 	e = setup(ctx, as);
 	ended = tr_remote_end(&as->r, 0); /* execve's own result */
-	tr_world_resume(ctx);
+	tr_world_resume(ctx, t);
 	if (e && e != -ESRCH) {
 		tr_fail(ctx, "cannot set up pid %d's address space after exec: %s", t->tid,
 			strerror(-e));
@@ -430,7 +430,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	if (ctx->opt->trace)
 		trace(ctx, t, as, nr, a, result);
 	ended = tr_remote_end(&as->r, result);
-	tr_world_resume(ctx);
+	tr_world_resume(ctx, t);
 	if (ended == -ESRCH)
 		return TR_RESUME;
 	tr_remote_redeliver(&as->r);

@@ -11,17 +11,20 @@
  * How: PTRACE_INTERRUPT to each running task of the address space, then waitpid on each until
  * it is in a ptrace stop. The stop it reports is either the interrupt's (PTRACE_EVENT_STOP
  * with SIGTRAP: resumed at tr_world_resume) or a stop that was already on its way (a trapped
- * call, a signal, an event, its death): that one is queued unchanged and the loop serves it
- * after the world resumes (tr_loop_run drains the queue before it waits again); the interrupt
- * left pending then shows up as one more PTRACE_EVENT_STOP, which the loop resumes.
+ * call, a signal, an event, its death): that one is kept with the task (TR_TASK_DEFERRED)
+ * and handed to the loop's queue when the world resumes, so nothing of that address space
+ * runs or is served meanwhile; the interrupt left pending then shows up as one more
+ * PTRACE_EVENT_STOP, which the loop resumes.
  *
  * Tasks that cannot run already count as stopped and are left alone: not yet seen or held at
- * their first stop, stopped with their stop in the queue, exiting (past PTRACE_EVENT_EXIT), and a parent blocked in vfork (between
- * PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child execs or exits, so an
- * interrupt would never be answered).
+ * their first stop, holding a deferred or queued stop, exiting (past PTRACE_EVENT_EXIT), and a parent
+ * blocked in vfork (between PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child
+ * execs or exits, so an interrupt would never be answered).
  *
- * Invariants: at most one world stop at a time (the loop serves one stop at a time); every
- * task this module stopped is resumed by tr_world_resume or its stop is in the queue.
+ * Invariants: a world stop belongs to the task that made it (TR_TASK_WORLD) and covers the
+ * tasks sharing its data; it may last over several stops of other processes (a fork waits for
+ * its event); every task it stopped is resumed, or its deferred stop queued, at
+ * tr_world_resume.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,7 +37,8 @@
 static bool cannot_run(const struct tr_task *t)
 {
 	return !(t->flags & TR_TASK_SEEN) ||
-	       (t->flags & (TR_TASK_HELD | TR_TASK_EXITING | TR_TASK_VFORKING | TR_TASK_QUEUED));
+	       (t->flags & (TR_TASK_HELD | TR_TASK_EXITING | TR_TASK_VFORKING | TR_TASK_DEFERRED |
+			    TR_TASK_QUEUED));
 }
 
 void tr_queue_status(struct tr_ctx *ctx, pid_t tid, int status)
@@ -71,8 +75,14 @@ static int wait_stopped(struct tr_ctx *ctx, struct tr_task *t)
 		t->world = TR_WORLD_INTERRUPTED;
 		return 0;
 	}
-	tr_queue_status(ctx, t->tid, status);
+	t->flags |= TR_TASK_DEFERRED;
+	t->deferred_status = status;
 	return 0;
+}
+
+static bool same_space(const struct tr_task *t, const struct tr_task *self)
+{
+	return t != self && t->data == self->data;
 }
 
 int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
@@ -81,11 +91,11 @@ int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
 	unsigned others = 0;
 	int e = 0;
 
-	if (ctx->world_stopped)
+	if (self->flags & TR_TASK_WORLD)
 		return 0;
-	ctx->world_stopped = true;
+	self->flags |= TR_TASK_WORLD;
 	HASH_ITER(hh, ctx->tasks, t, tmp) {
-		if (t == self || t->data != self->data)
+		if (!same_space(t, self))
 			continue;
 		others++;
 		if (cannot_run(t))
@@ -109,15 +119,21 @@ int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
 	return e;
 }
 
-void tr_world_resume(struct tr_ctx *ctx)
+void tr_world_resume(struct tr_ctx *ctx, struct tr_task *self)
 {
 	struct tr_task *t, *tmp;
 	int e;
 
-	if (!ctx->world_stopped)
+	if (!(self->flags & TR_TASK_WORLD))
 		return;
-	ctx->world_stopped = false;
+	self->flags &= ~TR_TASK_WORLD;
 	HASH_ITER(hh, ctx->tasks, t, tmp) {
+		if (!same_space(t, self))
+			continue;
+		if (t->flags & TR_TASK_DEFERRED) {
+			t->flags &= ~TR_TASK_DEFERRED;
+			tr_queue_status(ctx, t->tid, t->deferred_status);
+		}
 		if (t->world != TR_WORLD_INTERRUPTED)
 			continue;
 		t->world = TR_WORLD_NONE;
