@@ -85,8 +85,9 @@ static void task_del(struct tr_ctx *ctx, struct tr_task *t)
 
 int tr_task_resume(struct tr_ctx *ctx, struct tr_task *t, int sig)
 {
-	/* --trace keeps the task stopping at its syscall-exit until the line is printed. */
-	int req = t->trace_pending ? PTRACE_SYSCALL : PTRACE_CONT;
+	/* --trace keeps the task stopping at its syscall-exit until the line is printed; so does
+	 * a hook that wants the call's result. */
+	int req = t->trace_pending || t->exit_stop ? PTRACE_SYSCALL : PTRACE_CONT;
 
 	(void)ctx;
 	if (ptrace(req, t->tid, 0L, (long)sig) < 0 && errno != ESRCH)
@@ -241,17 +242,25 @@ static int syscall_stop(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct __ptrace_syscall_info info;
 	uint64_t args[6];
+	int ret = TR_RESUME;
 
-	if (!t->trace_pending)
+	if (!t->trace_pending && !t->exit_stop)
 		return TR_RESUME;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (long)sizeof(info), &info) < 0)
 		return errno == ESRCH ? TR_KEEP : -errno;
 	if (info.op != PTRACE_SYSCALL_INFO_EXIT)
 		return TR_RESUME;
-	call_args(t, args);
-	tr_trace_line(ctx->out, t->tid, (long)t->regs.orig_rax, args, info.exit.rval, true);
-	t->trace_pending = false;
-	return TR_RESUME;
+	if (t->trace_pending) {
+		call_args(t, args);
+		tr_trace_line(ctx->out, t->tid, (long)t->regs.orig_rax, args, info.exit.rval, true);
+		t->trace_pending = false;
+	}
+	if (t->exit_stop) {
+		t->exit_stop = false;
+		if (ctx->hooks.on_syscall_exit)
+			ret = ctx->hooks.on_syscall_exit(ctx, t, (long)info.exit.rval);
+	}
+	return ret;
 }
 
 static int exec_stop(struct tr_ctx *ctx, struct tr_task *t)
@@ -284,6 +293,28 @@ static int exec_stop(struct tr_ctx *ctx, struct tr_task *t)
 	if (t->tid == ctx->main_pid)
 		ctx->main_exec_seen = true;
 	return ctx->hooks.on_exec ? ctx->hooks.on_exec(ctx, t) : TR_RESUME;
+}
+
+int tr_task_wait_first(struct tr_ctx *ctx, struct tr_task *t)
+{
+	int status, sig;
+	pid_t r;
+
+	if (t->flags & TR_TASK_SEEN)
+		return 0;
+	do
+		r = waitpid(t->tid, &status, __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -ESRCH;
+	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {
+		tr_queue_status(ctx, t->tid, status); /* its death (nothing else comes first) */
+		return -ESRCH;
+	}
+	ctx->stats.stops++;
+	sig = WSTOPSIG(status);
+	t->flags |= TR_TASK_SEEN | TR_TASK_HELD | (is_stop_signal(sig) ? TR_TASK_HELD_GROUP : 0);
+	return 0;
 }
 
 /* A new task whose first stop comes now: run it if its creator announced it, else hold it. */

@@ -51,6 +51,7 @@ struct tr_task {
 	struct user_regs_struct regs; /* at its last seccomp stop */
 	bool trace_pending;	      /* --trace: its line is printed at the syscall-exit stop */
 	bool emulated;		      /* the hook emulated the trapped call (and traced it) */
+	bool exit_stop;		      /* the hook wants this call's syscall-exit (on_syscall_exit) */
 	int exit_code;		      /* PTRACE_EVENT_EXIT's message (a wait status) */
 	enum tr_world world;
 	int deferred_status; /* TR_TASK_DEFERRED: the wait status held back */
@@ -68,6 +69,8 @@ struct tr_ctx;
 struct tr_hooks {
 	/* A trapped system call (t->regs holds the call). Default: let it run unchanged. */
 	int (*on_syscall)(struct tr_ctx *ctx, struct tr_task *t);
+	/* The syscall-exit of a call whose seccomp stop set t->exit_stop; rval is its result. */
+	int (*on_syscall_exit)(struct tr_ctx *ctx, struct tr_task *t, long rval);
 	/* PTRACE_EVENT_EXEC: t has a new address space (t->tid is its process's tid). */
 	int (*on_exec)(struct tr_ctx *ctx, struct tr_task *t);
 	/* A signal-delivery stop; set *sig to the signal to deliver (0: suppress it). */
@@ -118,6 +121,10 @@ struct tr_task *tr_task_find(struct tr_ctx *ctx, pid_t tid);
 
 /* Add a task (zeroed but for tid and tgid = tid). Returns it, or NULL when out of memory. */
 struct tr_task *tr_task_add(struct tr_ctx *ctx, pid_t tid);
+
+/* Wait for the first stop of a new task not seen yet (it is then held: TR_TASK_HELD, resumed
+ * by the loop once announced). 0, or -ESRCH when it died first (its death is queued). */
+int tr_task_wait_first(struct tr_ctx *ctx, struct tr_task *t);
 
 /* Resume a stopped task delivering sig (0: none); a task that died meanwhile is no error.
  * Returns 0 or -errno. */

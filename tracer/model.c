@@ -14,9 +14,12 @@
  * plan is one batch), end with the model's result in rax, then the signals that arrived
  * meanwhile are queued again. Calls the model does not cover yet (shmat, shmdt,
  * remap_file_pages, mseal, map_shadow_stack, prctl(PR_SET_VMA/PR_SET_MM), personality,
- * arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM) fails with
- * ENOSYS until fork snapshots are wired in; CLONE_UNTRACED is stripped. A program that uses
- * ptrace is refused: it cannot run under a tracer.
+ * arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM): at its
+ * seccomp stop the other threads are stopped and mm_snapshot copies the private memory; at
+ * the fork event the child, held at its first stop, gets its own trampoline data page and
+ * runs the snapshot's plan (its private ranges re-pointed at the copies), then parent, child
+ * and threads go on; a clone that returns without the event drops the snapshot. A program
+ * that uses ptrace, or installs a seccomp filter that would block the trampoline, is refused.
  *
  * Invariants: a task's data is its tr_as or NULL (before the first exec); batches of one
  * address space never overlap (one session at a time: the loop serves one stop at a time).
@@ -56,6 +59,11 @@ struct tr_as {
 	struct tr_task *cur; /* the task whose trapped call is being served */
 	struct mm mm;
 	bool have_tramp;
+	/* A fork in flight (between its clone's seccomp stop and its event): the child's
+	 * address space, snapshot taken, and the plan that re-points its private ranges. */
+	struct tr_as *fork_child;
+	struct plan fork_plan;
+	struct tr_task *forker;
 	struct tr_tramp tramp;
 	struct tr_remote r;
 	struct tr_ptrace_backend be;
@@ -256,14 +264,148 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	return TR_RESUME;
 }
 
+/* Sets the trapped call's result without running it (orig_rax = -1: skipped). */
+static int skip_with(struct tr_task *t, long result)
+{
+	struct user_regs_struct regs = t->regs;
+
+	regs.orig_rax = (uint64_t)-1;
+	regs.rax = (uint64_t)result;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
+		return errno == ESRCH ? TR_RESUME : -errno;
+	return TR_RESUME;
+}
+
+/* A fork that will not happen (the clone failed, or is being restarted): its snapshot goes,
+ * and the parent's address space runs again. */
+static void fork_drop(struct tr_ctx *ctx, struct tr_as *as)
+{
+	struct tr_task *t = as->forker;
+
+	if (!as->fork_child)
+		return;
+	as_put(ctx, as->fork_child);
+	free(as->fork_plan.steps);
+	as->fork_child = NULL;
+	as->forker = NULL;
+	t->exit_stop = false;
+	tr_world_resume(ctx, t);
+}
+
+/*
+ * A fork (clone without CLONE_VM) at its seccomp stop: every other thread of the address space
+ * stopped, the snapshot taken (every copy made before the kernel forks: a failure is ENOMEM
+ * and nothing forks); the world stays stopped until the fork event, where the child is set up
+ * (fork_child_ready), or until the call returns without one (on_syscall_exit).
+ */
+static int fork_prepare(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
+{
+	struct tr_as *c;
+	long e;
+
+	fork_drop(ctx, as); /* a clone restarted after a signal is prepared again */
+	as->cur = t;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return skip_with(t, -ENOMEM);
+	c->users = 1;
+	c->ctx = ctx;
+	c->be.mem_fd = c->be.pidfd = -1;
+	e = tr_world_stop(ctx, t);
+	if (!e)
+		e = mm_snapshot(&as->mm, &c->mm, &tr_ptrace_backend_ops, &c->be, &as->fork_plan);
+	if (e) {
+		free(c);
+		tr_world_resume(ctx, t);
+		return skip_with(t, -ENOMEM);
+	}
+	as->fork_child = c;
+	as->forker = t;
+	t->exit_stop = true;
+	return TR_RESUME;
+}
+
+/* The forked child, at its first stop: its own trampoline data page, then its private
+ * ranges re-pointed at the snapshot's VMOs, before it or its parent runs. */
+static int fork_child_setup(struct tr_as *parent, struct tr_as *c, struct tr_task *child)
+{
+	size_t done;
+	int e;
+
+	e = tr_ptrace_backend_init(&c->be, child->tid, &c->r, &c->tramp);
+	if (e)
+		return e;
+	c->be.quiesce = quiesce;
+	c->be.quiesce_arg = c;
+	c->cur = child;
+	if (tr_remote_begin(&c->r, child->tid, NULL))
+		return -ESRCH;
+	c->r.at_exec = true; /* not at a syscall: calls are poked in */
+	e = tr_tramp_fork(&c->tramp, &parent->tramp, &c->r);
+	if (!e) {
+		c->have_tramp = true;
+		done = c->mm.be->run(c->mm.be_ctx, &parent->fork_plan);
+		if (done < parent->fork_plan.n)
+			e = (int)parent->fork_plan.steps[done].result;
+	}
+	if (tr_remote_end(&c->r, TR_REMOTE_KEEP) == 0 && !e)
+		tr_remote_redeliver(&c->r);
+	return e;
+}
+
+/* clone/clone3/fork/vfork at its seccomp stop: threads and vfork go on (the loop has read the
+ * flags into next_clone and stripped CLONE_UNTRACED); a fork is prepared. */
+static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
+{
+	struct tr_as *as = t->data;
+
+	if ((t->next_clone & CLONE_VM) || !as || !as->have_tramp)
+		return TR_RESUME;
+	return fork_prepare(ctx, t, as);
+}
+
+/* The fork's clone returned without a fork event: it failed (or will be restarted). */
+static int on_syscall_exit(struct tr_ctx *ctx, struct tr_task *t, long rval)
+{
+	struct tr_as *as = t->data;
+
+	(void)rval;
+	if (as && as->forker == t)
+		fork_drop(ctx, as);
+	return TR_RESUME;
+}
+
 static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *child)
 {
-	struct tr_as *as = parent->data;
+	struct tr_as *as = parent->data, *c;
+	int e;
 
-	(void)ctx;
 	if (as && (child->clone_flags & CLONE_VM)) {
 		as->users++;
 		child->data = as;
+		return TR_RESUME;
+	}
+	if (!as || as->forker != parent)
+		return TR_RESUME;
+	c = as->fork_child;
+	as->fork_child = NULL;
+	as->forker = NULL;
+	parent->exit_stop = false;
+	c->tgid = child->tid;
+	child->data = c;
+	e = tr_task_wait_first(ctx, child);
+	if (!e)
+		e = fork_child_setup(as, c, child);
+	free(as->fork_plan.steps);
+	memset(&as->fork_plan, 0, sizeof(as->fork_plan));
+	tr_world_resume(ctx, parent);
+	if (e && e != -ESRCH) {
+		/* The kernel has forked: a child whose memory could not be set up must not run
+		 * (as Linux kills a process whose exec fails past the point of no return). */
+		fprintf(stderr, "starmm-run: cannot set up pid %d's memory after fork: %s; killed\n",
+			child->tid, strerror(-e));
+		ctx->stats.starmm_failed = true;
+		kill(child->tid, SIGKILL);
 	}
 	return TR_RESUME;
 }
@@ -283,34 +425,12 @@ static void on_exiting(struct tr_ctx *ctx, struct tr_task *t)
 
 static void on_task_exit(struct tr_ctx *ctx, struct tr_task *t)
 {
+	struct tr_as *as = t->data;
+
+	if (as && as->forker == t)
+		fork_drop(ctx, as);
 	as_put(ctx, t->data);
 	t->data = NULL;
-}
-
-/* Sets the trapped call's result without running it (orig_rax = -1: skipped). */
-static int skip_with(struct tr_task *t, long result)
-{
-	struct user_regs_struct regs = t->regs;
-
-	regs.orig_rax = (uint64_t)-1;
-	regs.rax = (uint64_t)result;
-	if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
-		return errno == ESRCH ? TR_RESUME : -errno;
-	return TR_RESUME;
-}
-
-/* clone/clone3/fork/vfork: threads and vfork go on (the loop has read the flags into
- * next_clone and stripped CLONE_UNTRACED); a fork fails until fork snapshots are wired in. */
-static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
-{
-	if (t->next_clone & CLONE_VM)
-		return TR_RESUME;
-	(void)ctx;
-	fprintf(stderr,
-		"starmm-run: pid %d: fork is not supported yet (a clone without CLONE_VM): "
-		"returning ENOSYS\n",
-		t->tid);
-	return skip_with(t, -ENOSYS);
 }
 
 /* seccomp()/prctl(PR_SET_SECCOMP): a filter that would block the trampoline is refused. */
@@ -456,6 +576,7 @@ int tr_model_attach(struct tr_ctx *ctx)
 	ctx->hooks.on_syscall = on_syscall;
 	ctx->hooks.on_exec = on_exec;
 	ctx->hooks.on_clone = on_clone;
+	ctx->hooks.on_syscall_exit = on_syscall_exit;
 	ctx->hooks.on_exit = on_task_exit;
 	ctx->hooks.on_exiting = on_exiting;
 	return 0;

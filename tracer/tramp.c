@@ -113,19 +113,9 @@ void tr_tramp_str_reset(struct tr_tramp *t)
 	t->str_used = 0;
 }
 
-void tr_tramp_release(struct tr_tramp *t)
-{
-	if (t->data)
-		munmap(t->data, TR_PAGE);
-	if (t->memfd >= 0)
-		close(t->memfd);
-	t->data = NULL;
-	t->memfd = -1;
-	t->addr = 0;
-}
-
-/* Writes the routine and the memfd's path into the tracee's code page (read+exec). */
-static int write_code(pid_t tid, uint64_t addr, const char *path)
+/* Writes the memfd's path into the tracee's code page (read+exec), and the routine first when
+ * asked. */
+static int write_code(pid_t tid, uint64_t addr, const char *path, bool routine)
 {
 	char mem[64];
 	int fd, e = 0;
@@ -134,7 +124,8 @@ static int write_code(pid_t tid, uint64_t addr, const char *path)
 	fd = open(mem, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	if (pwrite(fd, tr_tramp_code, code_len(), (off_t)addr) != (ssize_t)code_len() ||
+	if ((routine &&
+	     pwrite(fd, tr_tramp_code, code_len(), (off_t)addr) != (ssize_t)code_len()) ||
 	    pwrite(fd, path, strlen(path) + 1, (off_t)(addr + TR_CODE_PATH_OFF)) !=
 		(ssize_t)strlen(path) + 1)
 		e = errno ? -errno : -EIO;
@@ -142,38 +133,83 @@ static int write_code(pid_t tid, uint64_t addr, const char *path)
 	return e;
 }
 
-int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr)
+/* The data page's memfd, mapped on the supervisor's side; t->memfd -1 on failure. */
+static int data_create(struct tr_tramp *t)
 {
-	uint64_t data = addr + TR_PAGE;
-	char path[64];
-	long res, fd;
-	int e;
-
-	_Static_assert(TR_CODE_PATH_OFF >= 256, "the path must not overlap the routine");
-	if (code_len() > TR_CODE_PATH_OFF)
-		return -EINVAL;
-	t->memfd = -1;
 	t->data = NULL;
 	t->addr = 0;
 	t->str_used = 0;
-	if (addr % TR_PAGE || !addr || !r->active)
-		return -EINVAL;
-
 	t->memfd = memfd_create("starmm-tramp", MFD_CLOEXEC);
 	if (t->memfd < 0)
 		return -errno;
-	if (ftruncate(t->memfd, TR_PAGE) < 0) {
-		e = -errno;
-		goto out_memfd;
-	}
-	t->data = mmap(NULL, TR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
-	if (t->data == MAP_FAILED) {
+	if (ftruncate(t->memfd, TR_PAGE) == 0) {
+		t->data = mmap(NULL, TR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
+		if (t->data != MAP_FAILED)
+			return 0;
 		t->data = NULL;
-		e = -errno;
-		goto out_memfd;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), t->memfd);
+	close(t->memfd);
+	t->memfd = -1;
+	return -errno;
+}
 
+static void data_release(struct tr_tramp *t)
+{
+	if (t->data)
+		munmap(t->data, TR_PAGE);
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->data = NULL;
+	t->memfd = -1;
+}
+
+/*
+ * Maps a memfd as the data page at addr + TR_PAGE in r's tracee, whose code page at addr
+ * holds the memfd's path at TR_CODE_PATH_OFF: openat, mmap (MAP_SHARED|fixed, fixed being
+ * MAP_FIXED_NOREPLACE or MAP_FIXED), close, each injected. 0 or -errno (-EEXIST: something
+ * else is mapped there).
+ */
+static int data_map(struct tr_remote *r, uint64_t addr, int fixed)
+{
+	uint64_t data = addr + TR_PAGE;
+	long fd, res;
+
+	fd = tr_remote_inject(
+	    r, SYS_openat,
+	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
+	if (fd < 0)
+		return (int)fd;
+	res = tr_remote_inject(r, SYS_mmap,
+			       (uint64_t[6]){data, TR_PAGE, PROT_READ | PROT_WRITE,
+					     (uint64_t)(MAP_SHARED | fixed), (uint64_t)fd, 0});
+	tr_remote_inject(r, SYS_close, (uint64_t[6]){(uint64_t)fd});
+	if (res == (long)data)
+		return r->dead ? -ESRCH : 0;
+	if (res >= 0) /* a kernel that ignores MAP_FIXED_NOREPLACE */
+		tr_remote_inject(r, SYS_munmap, (uint64_t[6]){(uint64_t)res, TR_PAGE});
+	return res < 0 && res >= -4095 ? (int)res : -EEXIST;
+}
+
+static void memfd_path(const struct tr_tramp *t, char *path, size_t len)
+{
+	snprintf(path, len, "/proc/%d/fd/%d", getpid(), t->memfd);
+}
+
+int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr)
+{
+	char path[64];
+	long res;
+	int e;
+
+	_Static_assert(TR_CODE_PATH_OFF >= 256, "the path must not overlap the routine");
+	t->memfd = -1;
+	t->data = NULL;
+	if (code_len() > TR_CODE_PATH_OFF || addr % TR_PAGE || !addr || !r->active)
+		return -EINVAL;
+	e = data_create(t);
+	if (e)
+		return e;
+	memfd_path(t, path, sizeof(path));
 	res = tr_remote_inject(r, SYS_mmap,
 			       (uint64_t[6]){addr, TR_PAGE, PROT_READ | PROT_EXEC,
 					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
@@ -187,41 +223,47 @@ int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr)
 		tr_remote_inject(r, SYS_munmap, (uint64_t[6]){(uint64_t)res, TR_PAGE});
 		goto out_memfd;
 	}
-	e = write_code(r->tid, addr, path);
-	if (e)
-		goto out_code;
-	fd = tr_remote_inject(
-	    r, SYS_openat,
-	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
-	if (fd < 0) {
-		e = (int)fd;
-		goto out_code;
+	e = write_code(r->tid, addr, path, true);
+	if (!e)
+		e = data_map(r, addr, MAP_FIXED_NOREPLACE);
+	if (!e) {
+		t->addr = addr;
+		r->t = t;
+		return 0;
 	}
-	res = tr_remote_inject(r, SYS_mmap,
-			       (uint64_t[6]){data, TR_PAGE, PROT_READ | PROT_WRITE,
-					     MAP_SHARED | MAP_FIXED_NOREPLACE, (uint64_t)fd, 0});
-	tr_remote_inject(r, SYS_close, (uint64_t[6]){(uint64_t)fd});
-	if (res != (long)data) {
-		e = res < 0 && res >= -4095 ? (int)res : -EEXIST;
-		if (res >= 0)
-			tr_remote_inject(r, SYS_munmap, (uint64_t[6]){(uint64_t)res, TR_PAGE});
-		goto out_code;
-	}
-	if (r->dead) {
-		e = -ESRCH;
-		goto out_memfd;
-	}
-	t->addr = addr;
-	r->t = t;
-	return 0;
-
-out_code:
 	tr_remote_inject(r, SYS_munmap, (uint64_t[6]){addr, TR_PAGE});
 out_memfd:
-	if (t->data)
-		munmap(t->data, TR_PAGE);
-	close(t->memfd);
-	t->data = NULL;
-	t->memfd = -1;
+	data_release(t);
 	return r->dead ? -ESRCH : e;
+}
+
+int tr_tramp_fork(struct tr_tramp *t, const struct tr_tramp *parent, struct tr_remote *r)
+{
+	char path[64];
+	int e;
+
+	t->memfd = -1;
+	t->data = NULL;
+	if (!r->active || !r->at_exec)
+		return -EINVAL;
+	e = data_create(t);
+	if (e)
+		return e;
+	memfd_path(t, path, sizeof(path));
+	e = write_code(r->tid, parent->addr, path, false);
+	if (!e)
+		e = data_map(r, parent->addr, MAP_FIXED);
+	if (e) {
+		data_release(t);
+		return r->dead ? -ESRCH : e;
+	}
+	t->addr = parent->addr;
+	r->t = t;
+	return 0;
+}
+
+void tr_tramp_release(struct tr_tramp *t)
+{
+	data_release(t);
+	t->addr = 0;
 }

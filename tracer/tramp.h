@@ -88,6 +88,15 @@ struct tr_remote;
  */
 int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr);
 
+/*
+ * A forked child's own data page (after fork both processes map the parent's memfd): a new
+ * memfd, its path written into the child's (private) code page, then openat, mmap over the
+ * data page (MAP_FIXED) and close injected into the child, whose session r must be able to
+ * poke its calls (r->at_exec: the child sits at its first stop, not at a syscall). t takes
+ * the parent's address. 0 or -errno; on failure t is unset.
+ */
+int tr_tramp_fork(struct tr_tramp *t, const struct tr_tramp *parent, struct tr_remote *r);
+
 /* Unmaps the supervisor's side and closes the memfd (the tracee's pages are left alone: the
  * address space is gone, or the caller unmaps them with a batch first). */
 void tr_tramp_release(struct tr_tramp *t);

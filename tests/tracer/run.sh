@@ -21,9 +21,7 @@ pass() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
 # Programs expected to differ from native for now, with the reason. One that behaves like
 # native anyway is reported (XPASS) and counted as a failure: time to drop it from this list.
-declare -A XFAIL=(
-	[fork_wait]="fork (a clone without CLONE_VM) fails with ENOSYS until fork snapshots"
-)
+declare -A XFAIL=()
 xfailed=0
 # Every run is bounded: a hang is a failure, not a stuck CI job.
 sup() { timeout 20 "$RUN" "$@"; }
@@ -269,7 +267,7 @@ PY
 }
 for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags munmap_parts \
 	mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
-	threads_split close_fds exec_thread signal_storm; do
+	threads_split close_fds exec_thread signal_storm fork_wait; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
@@ -288,6 +286,10 @@ sup "$PROGS/seccomp_filter" mmap >"$T/out" 2>"$T/err"
 status=$?
 [ "$status" -eq 125 ] && grep -q 'installs a seccomp filter that would block starmm-run.s own calls (its action for mmap is ERRNO(1))' "$T/err"
 check $? "a program whose seccomp filter denies mmap: refused, 125"
+sup strace -o /dev/null true >"$T/out" 2>"$T/err"
+status=$?
+[ "$status" -eq 125 ] && grep -q 'strace uses ptrace (a debugger or tracer): it cannot run under starmm-run' "$T/err"
+check $? "a program that traces others (strace): refused, 125"
 sup "$RUN" /bin/true >"$T/out" 2>"$T/err"
 status=$?
 [ "$status" -eq 125 ] && grep -q 'starmm-run cannot run inside starmm-run' "$T/err"
@@ -301,6 +303,12 @@ print(len(json.dumps([dict(a=i) for i in range(100000)])))'
 same_as_native "perl" perl -e 'my %h; $h{$_} = "x" x 100 for 1..50000; print scalar(keys %h), "\n"'
 same_as_native "sqlite3" sqlite3 :memory: 'create table t(a); with recursive c(x) as (select 1 union all select x+1 from c where x<20000) insert into t select x from c; select count(*), sum(a) from t;'
 same_as_native "gcc -c (vfork of cc1 and as)" gcc -O2 -c "$T/unit.c" -o "$T/unit.o"
+same_as_native "sh pipeline" sh -c 'echo hello world | tr a-z A-Z | wc -c'
+same_as_native "python3 subprocess and multiprocessing" /usr/bin/python3 -c 'import subprocess, multiprocessing as mp
+print(subprocess.run(["echo", "sub"], capture_output=True).stdout)
+if __name__ == "__main__":
+    with mp.Pool(2) as p: print(sum(p.map(abs, range(-1000, 1000))))'
+same_as_native "perl with fork" perl -e 'my $p = fork(); if (!$p) { print "child\n"; exit 3 } waitpid($p, 0); print "parent ", $? >> 8, "\n"'
 printf 'int main(void) { return 0; }\n' >"$T/main.c"
 same_as_native "gcc compiling and linking (cc1, as, collect2, ld)" gcc -O2 "$T/main.c" -o "$T/main"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
