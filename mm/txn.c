@@ -354,9 +354,12 @@ long txn_commit(struct txn *t)
 	if (done < t->plan.n) {
 		long err = t->plan.steps[done].result;
 
-		fault_hold();
-		run_undo(t, done);
-		fault_release();
+		/* -ESRCH: the process died under the plan; its address space is gone with it. */
+		if (err != -ESRCH) {
+			fault_hold();
+			run_undo(t, done);
+			fault_release();
+		}
 		return txn_abort(t, err < 0 ? err : -EIO);
 	}
 	fault_hold();

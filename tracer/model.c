@@ -59,6 +59,8 @@ struct tr_as {
 	struct tr_task *cur; /* the task whose trapped call is being served */
 	struct mm mm;
 	bool have_tramp;
+	bool torn; /* a thread died in the middle of an operation: the kernel may hold part of
+		      it, which no longer matters (the process is dying), so no exit verify */
 	/* A fork in flight (between its clone's seccomp stop and its event): the child's
 	 * address space, snapshot taken, and the plan that re-points its private ranges. */
 	struct tr_as *fork_child;
@@ -215,6 +217,23 @@ fail:
 	return e;
 }
 
+/*
+ * Ends the session on as opened for t: registers back (rax = result, or TR_REMOTE_KEEP), the
+ * threads t stopped resumed, a death or exit stop the session consumed handed back to the
+ * loop, the signals it kept queued again. 0, or -ESRCH (the thread is gone).
+ */
+static int session_end(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, long result)
+{
+	int e = tr_remote_end(&as->r, result);
+
+	tr_world_resume(ctx, t);
+	if (as->r.wstatus_owed) {
+		as->r.wstatus_owed = false;
+		tr_queue_status(ctx, as->r.tid, as->r.wstatus);
+	}
+	return e ? e : tr_remote_redeliver(&as->r);
+}
+
 /* A new address space's trampoline, then the kernel's anonymous memory into VMOs. The
  * session is open. */
 static int setup(struct tr_ctx *ctx, struct tr_as *as)
@@ -238,7 +257,7 @@ static int setup(struct tr_ctx *ctx, struct tr_as *as)
 static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as;
-	int e, ended;
+	int e;
 
 	as_put(ctx, t->data);
 	t->data = NULL;
@@ -252,15 +271,10 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	as->be.tid = t->tid;
 	as->cur = t;
 	e = setup(ctx, as);
-	ended = tr_remote_end(&as->r, 0); /* execve's own result */
-	tr_world_resume(ctx, t);
-	if (e && e != -ESRCH) {
+	session_end(ctx, as, t, 0); /* execve's own result */
+	if (e && e != -ESRCH)
 		tr_fail(ctx, "cannot set up pid %d's address space after exec: %s", t->tid,
 			strerror(-e));
-		return TR_RESUME;
-	}
-	if (!e && !ended)
-		tr_remote_redeliver(&as->r);
 	return TR_RESUME;
 }
 
@@ -327,7 +341,8 @@ static int fork_prepare(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
 
 /* The forked child, at its first stop: its own trampoline data page, then its private
  * ranges re-pointed at the snapshot's VMOs, before it or its parent runs. */
-static int fork_child_setup(struct tr_as *parent, struct tr_as *c, struct tr_task *child)
+static int fork_child_setup(struct tr_ctx *ctx, struct tr_as *parent, struct tr_as *c,
+			    struct tr_task *child)
 {
 	size_t done;
 	int e;
@@ -348,8 +363,7 @@ static int fork_child_setup(struct tr_as *parent, struct tr_as *c, struct tr_tas
 		if (done < parent->fork_plan.n)
 			e = (int)parent->fork_plan.steps[done].result;
 	}
-	if (tr_remote_end(&c->r, TR_REMOTE_KEEP) == 0 && !e)
-		tr_remote_redeliver(&c->r);
+	session_end(ctx, c, child, TR_REMOTE_KEEP);
 	return e;
 }
 
@@ -395,7 +409,7 @@ static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *
 	child->data = c;
 	e = tr_task_wait_first(ctx, child);
 	if (!e)
-		e = fork_child_setup(as, c, child);
+		e = fork_child_setup(ctx, as, c, child);
 	free(as->fork_plan.steps);
 	memset(&as->fork_plan, 0, sizeof(as->fork_plan));
 	tr_world_resume(ctx, parent);
@@ -415,7 +429,7 @@ static void on_exiting(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as = t->data;
 
-	if (!as || t->tid != as->tgid || ctx->opt->verify == TR_VERIFY_OFF)
+	if (!as || t->tid != as->tgid || as->torn || ctx->opt->verify == TR_VERIFY_OFF)
 		return;
 	if (tr_verify(ctx, &as->mm, t->tid) == -1)
 		tr_fail(ctx, "--verify: at its exit, the model of pid %d differs from the kernel's "
@@ -522,7 +536,6 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	long nr = (long)t->regs.orig_rax, result;
 	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			  t->regs.r10, t->regs.r8,  t->regs.r9 };
-	int ended;
 
 	switch (nr) {
 	case SYS_clone:
@@ -549,11 +562,10 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	t->emulated = true;
 	if (ctx->opt->trace)
 		trace(ctx, t, as, nr, a, result);
-	ended = tr_remote_end(&as->r, result);
-	tr_world_resume(ctx, t);
-	if (ended == -ESRCH)
+	if (session_end(ctx, as, t, result) == -ESRCH) {
+		as->torn = true;
 		return TR_RESUME;
-	tr_remote_redeliver(&as->r);
+	}
 	if (as->mm.failed) {
 		tr_fail(ctx, "the memory manager failed on pid %d's %s call (see above)", t->tid,
 			nr == SYS_mmap ? "mmap" : "memory");

@@ -78,14 +78,18 @@ static int run_until(struct tr_remote *r, int req, uint64_t want)
 		if (w < 0)
 			return gone(r);
 		r->wstatus = status;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			r->wstatus_owed = true;
 			return gone(r);
+		}
 		if (!WIFSTOPPED(status))
 			continue;
 		sig = WSTOPSIG(status);
 		ev = status >> 16;
-		if (ev == PTRACE_EVENT_EXIT)
+		if (ev == PTRACE_EVENT_EXIT) {
+			r->wstatus_owed = true;
 			return gone(r);
+		}
 		if (ev == PTRACE_EVENT_STOP) {
 			if (sig != SIGTRAP)
 				r->group_stop = sig;

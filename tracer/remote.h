@@ -58,6 +58,8 @@ struct tr_remote {
 	int done;		       /* calls run by the last batch (the failing one included) */
 	int group_stop;		       /* a group-stop's signal seen during the session, or 0 */
 	int wstatus;		       /* the last wait status this session consumed */
+	bool wstatus_owed;	       /* wstatus is the thread's death or exit stop: its owner
+					  (the event loop) must still be given it */
 	int nsigs, capsigs;
 	siginfo_t *sigs; /* recorded signals, in arrival order */
 	uint64_t stops;	 /* stops taken by this session (statistics) */

@@ -267,7 +267,7 @@ PY
 }
 for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags munmap_parts \
 	mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
-	threads_split close_fds exec_thread signal_storm fork_wait; do
+	threads_split close_fds exec_thread signal_storm fork_wait kill_children; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
@@ -280,6 +280,26 @@ check $? "epoll_quiet: whole-mapping calls stop no thread (world_stops $world)"
 prog_matrix vfork_middle
 [ "${world:-0}" -gt 0 ]
 check $? "vfork_middle: the parent blocked in vfork counts as stopped (world_stops $world)"
+
+# SIGKILL at random moments (mid-batch, mid-world-stop): starmm-run reports 137, nothing is
+# left running.
+killed_ok=1
+for delay in 0.05 0.11 0.17 0.23 0.31 0.43; do
+	"$RUN" "$PROGS/churn" 2>"$T/kill.err" &
+	job=$!
+	sleep "$delay"
+	kid=$(pgrep -P "$job" | head -1)
+	[ -n "$kid" ] && kill -KILL "$kid"
+	wait "$job"
+	status=$?
+	if [ "$status" -ne 137 ] || [ -n "$(pgrep -P "$job")" ] || kill -0 "$job" 2>/dev/null; then
+		killed_ok=0
+		echo "after ${delay}s: status $status"
+		cat "$T/kill.err"
+	fi
+done
+[ "$killed_ok" -eq 1 ]
+check $? "a program SIGKILLed at 6 moments: starmm-run exits 137, nothing left running"
 
 # 10. Refusals, each with its message and status 125.
 sup "$PROGS/seccomp_filter" mmap >"$T/out" 2>"$T/err"
