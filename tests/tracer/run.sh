@@ -329,8 +329,17 @@ print(subprocess.run(["echo", "sub"], capture_output=True).stdout)
 if __name__ == "__main__":
     with mp.Pool(2) as p: print(sum(p.map(abs, range(-1000, 1000))))'
 same_as_native "perl with fork" perl -e 'my $p = fork(); if (!$p) { print "child\n"; exit 3 } waitpid($p, 0); print "parent ", $? >> 8, "\n"'
-printf 'int main(void) { return 0; }\n' >"$T/main.c"
-same_as_native "gcc compiling and linking (cc1, as, collect2, ld)" gcc -O2 "$T/main.c" -o "$T/main"
+printf '#include <stdio.h>\nint main(void) { puts("built and ran"); return 0; }\n' >"$T/main.c"
+same_as_native "gcc compiling, linking and running a program" sh -c "gcc -O2 '$T/main.c' -o '$T/main' && '$T/main'"
+# make -j2 on a small tree: two jobs at once, each gcc a tree of its own.
+mkdir -p "$T/tree"
+for i in 1 2 3 4 5 6; do printf 'int f%d(void) { return %d; }\n' "$i" "$i" >"$T/tree/f$i.c"; done
+printf 'int main(void) { return 0; }\n' >"$T/tree/main.c"
+printf 'prog: f1.o f2.o f3.o f4.o f5.o f6.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $< -o $@\n' >"$T/tree/Makefile"
+same_as_native "make -j2 on a small tree" sh -c "make -s -j2 -C '$T/tree' && rm -f '$T'/tree/*.o '$T/tree/prog' && echo built"
+# bash running a script of a few hundred commands (each a fork, most an exec too).
+for i in $(seq 300); do echo "x=\$(echo $i | tr 0-9 a-j); [ \$((i % 100)) -eq 0 ] && echo \$x; i=$i"; done >"$T/script.sh"
+same_as_native "bash running a script of 300 commands" bash "$T/script.sh"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
 same_as_native "node (threads of V8)" node -e 'const a = []; for (let i = 0; i < 300000; i++) a.push({i, s: "x" + i}); console.log(a.length)'
 
