@@ -13,6 +13,7 @@
 #include <sys/user.h>
 #include <uthash.h>
 
+#include "tracer/faultlog.h"
 #include "tracer/options.h"
 #include "tracer/stats.h"
 
@@ -110,6 +111,8 @@ struct tr_ctx {
 	struct tr_queued *queue, **queue_tail; /* statuses to serve before the next waitpid */
 	struct tr_hooks hooks;
 	struct tr_stats stats;
+	struct tr_faultlog faults; /* --fault firings, --fault-log */
+	uint64_t memory_ops;	   /* trapped memory calls emulated so far (--fault-op) */
 	void *model; /* the lead's */
 };
 

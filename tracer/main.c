@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fault/inject.h"
 #include "tracer/filter.h"
 #include "tracer/launch.h"
 #include "tracer/loop.h"
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
 	struct sock_fprog prog = {0};
 	struct tr_options opt;
 	struct tr_ctx ctx;
-	FILE *out;
+	FILE *out, *fault_log = NULL;
 	int ret, status;
 
 	ret = tr_options_parse(argc, argv, &opt);
@@ -52,6 +53,16 @@ int main(int argc, char **argv)
 	if (!out)
 		return TR_EXIT_FAILED;
 	tr_ctx_init(&ctx, &opt, out);
+	if (opt.fault_log) {
+		fault_log = fopen(opt.fault_log, "we");
+		if (!fault_log) {
+			fprintf(stderr, "starmm-run: --fault-log %s: %s\n", opt.fault_log,
+				strerror(errno));
+			return TR_EXIT_FAILED;
+		}
+	}
+	tr_faultlog_start(&ctx.faults, fault_log);
+	fault_seed(opt.seed);
 	ret = tr_model_attach(&ctx);
 	if (!ret)
 		ret = tr_filter_build(ctx.code_page, &prog);
@@ -66,6 +77,9 @@ int main(int argc, char **argv)
 		return TR_EXIT_FAILED;
 	status = tr_loop_run(&ctx);
 	tr_model_finish(&ctx);
+	ctx.stats.faults_injected = ctx.faults.total;
+	if (fault_log)
+		fclose(fault_log);
 	if (opt.stats != TR_STATS_OFF)
 		tr_stats_print(&ctx.stats, out, opt.stats == TR_STATS_JSON);
 	if (out != stderr && fclose(out)) {

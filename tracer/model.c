@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fault/inject.h"
 #include "mm/mm.h"
 #include "tracer/model.h"
 #include "tracer/progfilter.h"
@@ -234,6 +235,50 @@ static int session_end(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
 	return e ? e : tr_remote_redeliver(&as->r);
 }
 
+/*
+ * After a trapped call was answered (outcome "returned", result what the program saw), or a
+ * process was killed (outcome "killed", result the signal): a fault injected meanwhile gets
+ * its --fault-log line, with what --verify finds now. The design note's invariant is what
+ * is tested: after a fault the model and the kernel must still agree.
+ */
+static void log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr,
+		      const uint64_t *args, const char *outcome, long result)
+{
+	static const uint64_t none[6];
+	const char *point, *verify = "not run";
+	int err;
+
+	if (!tr_faultlog_take(&ctx->faults, &point, &err))
+		return;
+	if (as && !strcmp(outcome, "returned")) {
+		bool same = tr_verify(ctx, &as->mm, tid) == 0;
+
+		verify = same ? "ok" : "differs";
+		if (!same)
+			tr_fail(ctx, "--fault %s: afterwards the model of pid %d differs from the "
+				     "kernel's view",
+				point, tid);
+	}
+	tr_faultlog_write(&ctx->faults, tid, nr, args ? args : none, point, err, outcome, result,
+			  verify, NULL);
+}
+
+/* A failure past the kernel's point of no return (exec has replaced the address space, the
+ * kernel has forked): the process must not run with its memory half set up. An injected
+ * fault kills it as Linux kills a process whose exec fails late; anything else is starmm's
+ * own failure. */
+static void fail_late(struct tr_ctx *ctx, struct tr_task *t, const char *when, int e)
+{
+	if (ctx->faults.fired) {
+		kill(t->tid, SIGKILL);
+		fprintf(stderr, "starmm-run: pid %d killed: an injected fault failed its set-up %s\n",
+			t->tid, when);
+		log_fault(ctx, NULL, t->tid, -1, NULL, "killed", SIGKILL);
+		return;
+	}
+	tr_fail(ctx, "cannot set up pid %d's memory %s: %s", t->tid, when, strerror(-e));
+}
+
 /* A new address space's trampoline, then the kernel's anonymous memory into VMOs. The
  * session is open. */
 static int setup(struct tr_ctx *ctx, struct tr_as *as)
@@ -273,8 +318,7 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	e = setup(ctx, as);
 	session_end(ctx, as, t, 0); /* execve's own result */
 	if (e && e != -ESRCH)
-		tr_fail(ctx, "cannot set up pid %d's address space after exec: %s", t->tid,
-			strerror(-e));
+		fail_late(ctx, t, "after exec", e);
 	return TR_RESUME;
 }
 
@@ -329,9 +373,14 @@ static int fork_prepare(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
 	if (!e)
 		e = mm_snapshot(&as->mm, &c->mm, &tr_ptrace_backend_ops, &c->be, &as->fork_plan);
 	if (e) {
+		uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8,
+				  t->regs.r9 };
+
 		free(c);
 		tr_world_resume(ctx, t);
-		return skip_with(t, -ENOMEM);
+		e = skip_with(t, -ENOMEM);
+		log_fault(ctx, as, t->tid, (long)t->regs.orig_rax, a, "returned", -ENOMEM);
+		return (int)e;
 	}
 	as->fork_child = c;
 	as->forker = t;
@@ -413,14 +462,8 @@ static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *
 	free(as->fork_plan.steps);
 	memset(&as->fork_plan, 0, sizeof(as->fork_plan));
 	tr_world_resume(ctx, parent);
-	if (e && e != -ESRCH) {
-		/* The kernel has forked: a child whose memory could not be set up must not run
-		 * (as Linux kills a process whose exec fails past the point of no return). */
-		fprintf(stderr, "starmm-run: cannot set up pid %d's memory after fork: %s; killed\n",
-			child->tid, strerror(-e));
-		ctx->stats.starmm_failed = true;
-		kill(child->tid, SIGKILL);
-	}
+	if (e && e != -ESRCH)
+		fail_late(ctx, child, "after fork", e);
 	return TR_RESUME;
 }
 
@@ -462,6 +505,17 @@ static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const 
 			"(%s): it cannot run under starmm-run",
 			ctx->prog, why);
 	return TR_RESUME;
+}
+
+/* --fault-op: the operation about to run fails at its plan's batch, the last fallible step
+ * before its commit point (an operation without a plan does not fire). */
+static void fail_this_plan(void)
+{
+	char rule[64];
+
+	snprintf(rule, sizeof(rule), "remote.batch:nth=%llu",
+		 (unsigned long long)fault_calls("remote.batch") + 1);
+	fault_arm(rule);
 }
 
 static long emulate(struct tr_as *as, long nr, const uint64_t *a)
@@ -558,6 +612,8 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 		return TR_RESUME; /* gone */
 	as->be.tid = t->tid;
 	as->cur = t;
+	if (++ctx->memory_ops == ctx->opt->fault_op)
+		fail_this_plan();
 	result = emulate(as, nr, a);
 	t->emulated = true;
 	if (ctx->opt->trace)
@@ -566,6 +622,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 		as->torn = true;
 		return TR_RESUME;
 	}
+	log_fault(ctx, as, t->tid, nr, a, "returned", result);
 	if (as->mm.failed) {
 		tr_fail(ctx, "the memory manager failed on pid %d's %s call (see above)", t->tid,
 			nr == SYS_mmap ? "mmap" : "memory");

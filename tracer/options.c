@@ -5,7 +5,8 @@
  * argv. Invariants: parsing stops at the first non-option (PROGRAM's own options are its own,
  * as with env(1)); a bad option never starts the program: the message names the option and
  * the accepted values, and the caller exits TR_EXIT_FAILED. Options whose effect lives in the
- * model (--verify, --maps, --split, --no-adopt, --seed, --aslr, --vmar) are only recorded here.
+ * model (--verify, --maps, --split, --no-adopt, --seed, --aslr, --vmar) are only recorded here;
+ * --fault rules are armed in fault/inject as they are parsed (that is their parser).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/inject.h"
 #include "tracer/options.h"
 
 static const char usage_line[] = "usage: starmm-run [OPTIONS] [--] PROGRAM [ARGS...]\n";
@@ -36,6 +38,13 @@ static const char help_text[] =
     "                          every operation; a mismatch makes starmm-run fail\n"
     "      --stats[=json]      print counters at exit (a table, or one JSON object)\n"
     "      --maps              print each address space as the model sees it at exit\n"
+    "      --fault=RULE        make a step of the memory manager fail (repeatable):\n"
+    "                          POINT[:nth=N|:every=N|:p=P][:errno=NAME], POINT a name or\n"
+    "                          glob from --fault=list; p=P draws from --seed\n"
+    "      --fault-op=K        the K-th trapped memory operation (1-based, in --trace\n"
+    "                          order) fails at its last fallible step, its plan: every\n"
+    "                          earlier step must roll back\n"
+    "      --fault-log=FILE    one JSON line per injected fault\n"
     "\n"
     "Exit status: PROGRAM's own; 128+N if it died of signal N; 125 if starmm-run failed\n"
     "or refused the program; 126 if PROGRAM cannot be executed; 127 if it is not found.\n";
@@ -51,6 +60,9 @@ enum {
 	OPT_VERIFY,
 	OPT_STATS,
 	OPT_MAPS,
+	OPT_FAULT,
+	OPT_FAULT_LOG,
+	OPT_FAULT_OP,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +78,9 @@ static const struct option long_options[] = {
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"maps", no_argument, NULL, OPT_MAPS},
+    {"fault", required_argument, NULL, OPT_FAULT},
+    {"fault-log", required_argument, NULL, OPT_FAULT_LOG},
+    {"fault-op", required_argument, NULL, OPT_FAULT_OP},
     {NULL, 0, NULL, 0},
 };
 
@@ -152,8 +167,33 @@ static int parse_one(int c, const char *arg, struct tr_options *o)
 	case OPT_MAPS:
 		o->maps = true;
 		return 0;
+	case OPT_FAULT:
+		if (fault_arm(arg) < 0)
+			return bad("--fault", "POINT[:nth=N|:every=N|:p=P][:errno=NAME] with POINT "
+					      "a name or glob from --fault=list",
+				   arg);
+		o->faults++;
+		return 0;
+	case OPT_FAULT_OP:
+		if (parse_seed(arg, &o->fault_op) || !o->fault_op)
+			return bad("--fault-op", "a positive integer", arg);
+		return 0;
+	case OPT_FAULT_LOG:
+		if (!*arg)
+			return bad("--fault-log", "a file name", arg);
+		o->fault_log = arg;
+		return 0;
 	}
 	return -EINVAL;
+}
+
+/* --fault=list: the points of fault/inject's table. */
+static void print_points(void)
+{
+	printf("%-16s %-8s %s\n", "POINT", "ERRNO", "WHAT FAILS");
+	for (size_t i = 0; i < fault_npoints; i++)
+		printf("%-16s %-8s %s\n", fault_points[i].name,
+		       fault_errno_name(fault_points[i].default_errno), fault_points[i].what);
 }
 
 int tr_options_parse(int argc, char **argv, struct tr_options *o)
@@ -161,6 +201,7 @@ int tr_options_parse(int argc, char **argv, struct tr_options *o)
 	int c, ret;
 
 	*o = (struct tr_options){.aslr = true};
+	fault_disarm();
 	opterr = 0; /* our own messages, which say what is accepted */
 	optind = 1;
 	/* '+': stop at PROGRAM; ':': report a missing argument apart from an unknown option. */
@@ -186,6 +227,12 @@ int tr_options_parse(int argc, char **argv, struct tr_options *o)
 					"starmm-run: unknown option or unexpected value '%s'\n",
 					word);
 			goto usage;
+		case OPT_FAULT:
+			if (!strcmp(optarg, "list")) {
+				print_points();
+				return -ECANCELED;
+			}
+			/* fall through */
 		default:
 			ret = parse_one(c, optarg, o);
 			if (ret)

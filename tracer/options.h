@@ -30,13 +30,18 @@ struct tr_options {
 	enum tr_verify verify;	  /* --verify=off|exit|op */
 	enum tr_stats_mode stats; /* --stats[=json] */
 	bool maps;		  /* --maps */
+	const char *fault_log;	  /* --fault-log=FILE */
+	unsigned faults;	  /* --fault rules armed (fault/inject.h) while parsing */
+	uint64_t fault_op;	  /* --fault-op=K: the K-th trapped memory operation fails at its
+				     plan (0: none) */
 	char **argv; /* PROGRAM and its arguments, NULL-terminated (points into argv) */
 };
 
 /*
- * Parse argv into *o (defaults first). On a bad command line, prints a message naming the
+ * Parse argv into *o (defaults first). Each --fault rule is armed in fault/inject as it is
+ * parsed (every earlier rule is disarmed first); --fault=list prints the points. On a bad command line, prints a message naming the
  * option and what it accepts to stderr. Returns 0 when there is a program to run,
- * -ECANCELED when --help or --version was printed (exit 0), -EINVAL on a bad command line
+ * -ECANCELED when --help, --version or --fault=list was printed (exit 0), -EINVAL on a bad command line
  * (exit TR_EXIT_FAILED).
  */
 int tr_options_parse(int argc, char **argv, struct tr_options *o);

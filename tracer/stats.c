@@ -67,11 +67,11 @@ static void print_json(const struct tr_stats *s, FILE *out, double wall, double 
 		"\"tasks\": %llu, \"injected_calls\": %llu, \"batches\": %llu, "
 		"\"vmos_created\": %llu, \"vmos_live_at_exit\": %llu, \"vmos_peak\": %llu, "
 		"\"bytes_copied\": %llu, \"faults_handled\": %llu, \"world_stops\": %llu, "
-		"\"wall_seconds\": %.6f, \"supervisor_user_seconds\": %.6f, "
+		"\"faults_injected\": %llu, \"wall_seconds\": %.6f, \"supervisor_user_seconds\": %.6f, "
 		"\"supervisor_sys_seconds\": %.6f}\n",
 		U(stops), U(signal_stops), U(foreign_calls), U(tasks), U(injected_calls),
 		U(batches), U(vmos_created), U(vmos_live_at_exit), U(vmos_peak), U(bytes_copied),
-		U(faults_handled), U(world_stops), wall, user, sys);
+		U(faults_handled), U(world_stops), U(faults_injected), wall, user, sys);
 }
 
 static void print_table(const struct tr_stats *s, FILE *out, double wall, double user, double sys)
@@ -103,6 +103,7 @@ static void print_table(const struct tr_stats *s, FILE *out, double wall, double
 	ROW("bytes copied", bytes_copied);
 	ROW("faults handled", faults_handled);
 	ROW("world stops", world_stops);
+	ROW("faults injected", faults_injected);
 #undef ROW
 	fprintf(out, "  %-22s %12.6f s\n", "wall time", wall);
 	fprintf(out, "  %-22s %12.6f s user, %.6f s sys\n", "supervisor cpu", user, sys);

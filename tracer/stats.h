@@ -24,6 +24,7 @@ struct tr_stats {
 	uint64_t injected_calls, batches;
 	uint64_t vmos_created, vmos_live_at_exit, vmos_peak;
 	uint64_t bytes_copied, faults_handled, world_stops;
+	uint64_t faults_injected; /* --fault firings */
 	bool starmm_failed;    /* the exit status is starmm-run's failure, not the program's */
 	int exit_status;       /* starmm-run's exit status */
 	struct timespec start; /* CLOCK_MONOTONIC at tr_stats_start() */
