@@ -18,6 +18,8 @@
 #define PAGE_OFF(x) ((x) & (PAGE - 1))
 /* x86-64 with 4-level page tables: the highest user address + 1 (TASK_SIZE_MAX). */
 #define TASK_SIZE 0x7ffffffff000ULL
+/* vm.mmap_min_addr's default: the lowest address a mapping may take without CAP_SYS_RAWIO. */
+#define MMAP_MIN_ADDR 0x10000ULL
 /* Linux's default stack_guard_gap (256 pages), mm/mmap.c. */
 #define STACK_GUARD_GAP (256ULL * PAGE)
 

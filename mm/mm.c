@@ -89,6 +89,12 @@ struct mapping *mm_next(struct mm *mm, struct mapping *m)
 	return RB_NEXT(mm_tree, &mm->maps, m);
 }
 
+struct mapping *mm_prev(struct mm *mm, struct mapping *m)
+{
+	(void)mm;
+	return RB_PREV(mm_tree, &mm->maps, m);
+}
+
 const char *mapping_kind_name(enum mapping_kind k)
 {
 	static const char *const names[] = {

@@ -167,11 +167,22 @@ int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int
  * adopted and the step's error is returned; calling mm_adopt again finishes the job. */
 long mm_adopt(struct mm *mm, bool skip_stack);
 
+/*
+ * A fault at addr (a user address the program touched and the kernel found unmapped): when
+ * it lies below a MAP_GROWSDOWN mapping and Linux would grow that stack there (guard gap,
+ * RLIMIT_STACK, RLIMIT_AS, mmap_min_addr), the stack is grown down to addr's page, or further
+ * to a multiple of step (a power of two) while every rule still holds. 0 (grown: the access
+ * may be retried), -EFAULT (not below a growsdown mapping), -ENOMEM or -EPERM (Linux would
+ * refuse: the program gets its SIGSEGV).
+ */
+long mm_grow_down(struct mm *mm, uint64_t addr, uint64_t step);
+
 /* The mapping containing addr, or NULL. The first mapping ending above addr: mm_find_after. */
 struct mapping *mm_find(struct mm *mm, uint64_t addr);
 struct mapping *mm_find_after(struct mm *mm, uint64_t addr);
 struct mapping *mm_first(struct mm *mm);
 struct mapping *mm_next(struct mm *mm, struct mapping *m);
+struct mapping *mm_prev(struct mm *mm, struct mapping *m);
 
 /* Every invariant of the model; 0, or -EUCLEAN with the first violation in buf. */
 int mm_check(struct mm *mm, char *buf, size_t buflen);

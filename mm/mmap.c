@@ -34,8 +34,6 @@
 #define MAP_HUGE_2MB_ (21 << MAP_HUGE_SHIFT)
 #define MAP_HUGE_1GB_ (30 << MAP_HUGE_SHIFT)
 #define HUGE_PAGE_2M (2ULL << 20)
-/* /proc/sys/vm/mmap_min_addr's usual value; below it only CAP_SYS_RAWIO may map. */
-#define MMAP_MIN_ADDR 0x10000ULL
 /* The flags MAP_SHARED_VALIDATE accepts (include/linux/mman.h LEGACY_MAP_MASK; MAP_SYNC
  * only on DAX files; MAP_FIXED_NOREPLACE is not in it, so it is EOPNOTSUPP there). */
 #define LEGACY_MAP_MASK                                                                      \

@@ -52,6 +52,12 @@
  * --aslr=off. */
 #define SLOT_BASE 0x100000000000ULL
 #define SLOT_RANDOM_PAGES (1ULL << 24)
+/* Stack growth is rounded to this (fewer faults), within Linux's limits. */
+#define GROW_STEP (64ULL << 10)
+/* Grow-ahead: at each stop of a thread whose stack pointer is in (or just below) a growsdown
+ * stack, the stack is kept mapped at least this far below it, so the kernel's own accesses
+ * (a read(2) into a stack buffer not touched yet, a signal frame) find memory there. */
+#define GROW_AHEAD (256ULL << 10)
 
 struct tr_as {
 	int users;
@@ -290,7 +296,7 @@ static int setup(struct tr_ctx *ctx, struct tr_as *as)
 	as->have_tramp = true;
 	as->r.t = &as->tramp;
 	if (!ctx->opt->no_adopt) {
-		e = (int)mm_adopt(&as->mm, true);
+		e = (int)mm_adopt(&as->mm, false);
 		if (e)
 			return e;
 	}
@@ -507,6 +513,29 @@ static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const 
 	return TR_RESUME;
 }
 
+/* Whether t's stack, when it is a growsdown stack, is mapped less than GROW_AHEAD below rsp. */
+static bool needs_ahead(struct tr_as *as, uint64_t rsp)
+{
+	struct mapping *m = mm_find_after(&as->mm, rsp), *p;
+
+	if (!m || !(m->flags & MF_GROWSDOWN) || rsp < GROW_AHEAD)
+		return false;
+	while (m->start > rsp - GROW_AHEAD) {
+		p = mm_prev(&as->mm, m);
+		if (!p || p->end != m->start || !(p->flags & MF_GROWSDOWN))
+			return true;
+		m = p;
+	}
+	return false;
+}
+
+/* Grows the stack ahead of rsp (the session is open); a refusal is left to the fault. */
+static void grow_ahead(struct tr_as *as, uint64_t rsp)
+{
+	if (needs_ahead(as, rsp))
+		mm_grow_down(&as->mm, rsp - GROW_AHEAD, GROW_STEP);
+}
+
 /* --fault-op: the operation about to run fails at its plan's batch, the last fallible step
  * before its commit point (an operation without a plan does not fire). */
 static void fail_this_plan(void)
@@ -615,6 +644,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	if (++ctx->memory_ops == ctx->opt->fault_op)
 		fail_this_plan();
 	result = emulate(as, nr, a);
+	grow_ahead(as, t->regs.rsp);
 	t->emulated = true;
 	if (ctx->opt->trace)
 		trace(ctx, t, as, nr, a, result);
@@ -633,6 +663,46 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	return TR_RESUME;
 }
 
+/*
+ * A signal-delivery stop. A SIGSEGV for an unmapped address below a growsdown mapping is a
+ * stack growth Linux would make: the model grows the stack (in 64 KiB steps while the limits
+ * hold), the signal is suppressed and the instruction restarts. Anything else is delivered
+ * unchanged, growth refused included (the SIGSEGV Linux gives), after the thread's stack has
+ * been grown ahead of its stack pointer (the kernel pushes the signal frame there).
+ */
+static int on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
+{
+	struct tr_as *as = t->data;
+	siginfo_t si;
+	long e;
+
+	struct user_regs_struct regs;
+	bool fault;
+
+	if (!as || !as->have_tramp || ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
+		return TR_RESUME;
+	fault = *sig == SIGSEGV && ptrace(PTRACE_GETSIGINFO, t->tid, 0L, &si) == 0 &&
+		si.si_code == SEGV_MAPERR;
+	if (!fault && !needs_ahead(as, regs.rsp))
+		return TR_RESUME;
+	if (tr_remote_begin(&as->r, t->tid, &as->tramp))
+		return TR_RESUME;
+	as->be.tid = t->tid;
+	as->cur = t;
+	e = fault ? mm_grow_down(&as->mm, (uint64_t)si.si_addr, GROW_STEP) : -EFAULT;
+	grow_ahead(as, regs.rsp);
+	if (session_end(ctx, as, t, TR_REMOTE_KEEP) == -ESRCH)
+		return TR_RESUME;
+	log_fault(ctx, as, t->tid, -1, NULL, "returned", e);
+	if (fault && e == 0) {
+		ctx->stats.faults_handled++;
+		*sig = 0;
+	}
+	if (as->mm.failed)
+		tr_fail(ctx, "the memory manager failed growing pid %d's stack (see above)", t->tid);
+	return TR_RESUME;
+}
+
 int tr_model_attach(struct tr_ctx *ctx)
 {
 	uint64_t r = 0;
@@ -646,6 +716,7 @@ int tr_model_attach(struct tr_ctx *ctx)
 	ctx->hooks.on_exec = on_exec;
 	ctx->hooks.on_clone = on_clone;
 	ctx->hooks.on_syscall_exit = on_syscall_exit;
+	ctx->hooks.on_signal = on_signal;
 	ctx->hooks.on_exit = on_task_exit;
 	ctx->hooks.on_exiting = on_exiting;
 	return 0;

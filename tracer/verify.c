@@ -5,8 +5,8 @@
  * model keeps pieces the kernel merged), and compared, gaps included.
  *
  * Tolerated: the trampoline's slot (the supervisor's, not the program's), [vsyscall] (above
- * the user range), and a growsdown mapping the kernel grew by itself (the main stack before
- * fault/ owns it): a real bottom at or below the model's is accepted.
+ * the user range), and a growsdown mapping the kernel grew by itself (the main stack under
+ * --no-adopt, which stays the kernel's): a real bottom at or below the model's is accepted.
  *
  * The backing is compared too, line by line of /proc/PID/maps: where the model has a VMO
  * (anonymous memory) or a file, the kernel's mapping must show that memfd's or file's inode
