@@ -32,6 +32,16 @@ static struct mapping *stack_above(struct mm *mm, uint64_t addr)
 	return m;
 }
 
+struct mapping *mm_stack_bottom(struct mm *mm, struct mapping *m)
+{
+	struct mapping *p;
+
+	while ((p = mm_prev(mm, m)) && p->end == m->start && (p->flags & MF_GROWSDOWN) &&
+	       p->prot == m->prot)
+		m = p;
+	return m;
+}
+
 /* The top of the stack whose lowest mapping is m: adjacent growsdown mappings alike. */
 static uint64_t stack_end(struct mm *mm, struct mapping *m)
 {

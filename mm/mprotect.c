@@ -118,9 +118,10 @@ long mm_pkey_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot, int
 	if (!m || m->start >= end)
 		return -ENOMEM;
 	if (grows & PROT_GROWSDOWN) {
-		start = m->start;
 		if (!(m->flags & MF_GROWSDOWN))
 			return -EINVAL;
+		m = mm_stack_bottom(mm, m);
+		start = m->start;
 	} else {
 		if (m->start > start)
 			return -ENOMEM;

@@ -516,17 +516,10 @@ static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const 
 /* Whether t's stack, when it is a growsdown stack, is mapped less than GROW_AHEAD below rsp. */
 static bool needs_ahead(struct tr_as *as, uint64_t rsp)
 {
-	struct mapping *m = mm_find_after(&as->mm, rsp), *p;
+	struct mapping *m = mm_find_after(&as->mm, rsp);
 
-	if (!m || !(m->flags & MF_GROWSDOWN) || rsp < GROW_AHEAD)
-		return false;
-	while (m->start > rsp - GROW_AHEAD) {
-		p = mm_prev(&as->mm, m);
-		if (!p || p->end != m->start || !(p->flags & MF_GROWSDOWN))
-			return true;
-		m = p;
-	}
-	return false;
+	return m && (m->flags & MF_GROWSDOWN) && rsp >= GROW_AHEAD &&
+	       mm_stack_bottom(&as->mm, m)->start > rsp - GROW_AHEAD;
 }
 
 /* Grows the stack ahead of rsp (the session is open); a refusal is left to the fault. */
@@ -534,17 +527,6 @@ static void grow_ahead(struct tr_as *as, uint64_t rsp)
 {
 	if (needs_ahead(as, rsp))
 		mm_grow_down(&as->mm, rsp - GROW_AHEAD, GROW_STEP);
-}
-
-/* --fault-op: the operation about to run fails at its plan's batch, the last fallible step
- * before its commit point (an operation without a plan does not fire). */
-static void fail_this_plan(void)
-{
-	char rule[64];
-
-	snprintf(rule, sizeof(rule), "remote.batch:nth=%llu",
-		 (unsigned long long)fault_calls("remote.batch") + 1);
-	fault_arm(rule);
 }
 
 static long emulate(struct tr_as *as, long nr, const uint64_t *a)
@@ -641,9 +623,11 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 		return TR_RESUME; /* gone */
 	as->be.tid = t->tid;
 	as->cur = t;
-	if (++ctx->memory_ops == ctx->opt->fault_op)
-		fail_this_plan();
+	/* --fault-op: this operation fails at its plan's batch, the last fallible step before
+	 * its commit point (an operation without a plan does not fire). */
+	as->be.fail_plan = ++ctx->memory_ops == ctx->opt->fault_op;
 	result = emulate(as, nr, a);
+	as->be.fail_plan = false;
 	grow_ahead(as, t->regs.rsp);
 	t->emulated = true;
 	if (ctx->opt->trace)

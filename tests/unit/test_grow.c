@@ -30,12 +30,10 @@ static uint64_t stack_at(uint64_t below)
 
 static uint64_t bottom_of(uint64_t addr)
 {
-	struct mapping *m = mm_find(&T.mm, addr), *p;
+	struct mapping *m = mm_find(&T.mm, addr);
 
 	ck_assert_ptr_nonnull(m);
-	while ((p = mm_prev(&T.mm, m)) && p->end == m->start && (p->flags & MF_GROWSDOWN))
-		m = p;
-	return m->start;
+	return mm_stack_bottom(&T.mm, m)->start;
 }
 
 START_TEST(grows_page_by_page_and_by_jumps)
@@ -105,6 +103,11 @@ START_TEST(guard_gap)
 	ck_assert_int_eq(mm_grow_down(&T.mm, low + P, 0), 0);
 	ck_assert_uint_eq(bottom_of(b), low + P);
 	TU_CHECK(&T.mm);
+	/* PROT_GROWSDOWN reaches the grown bottom: the stack is one VMA on Linux. */
+	ck_assert_int_eq(mm_mprotect(&T.mm, b, P, PROT_READ | PROT_GROWSDOWN), 0);
+	ck_assert_int_eq(mm_find(&T.mm, low + P)->prot, PROT_READ);
+	ck_assert_int_eq(mm_find(&T.mm, b - P)->prot, PROT_READ);
+	ck_assert_int_eq(mm_find(&T.mm, b + P)->prot, RW); /* above the range: untouched */
 	tu_mm_teardown(&T);
 }
 END_TEST
