@@ -158,6 +158,20 @@ int fault_hit(const char *point)
 	return fire(i);
 }
 
+int fault_force(const char *point)
+{
+	size_t i = lookup(point);
+	int err = fault_points[i].default_errno;
+
+	calls[i]++;
+	if (hold)
+		return 0;
+	fired[i]++;
+	if (listener)
+		listener(fault_points[i].name, err, listener_arg);
+	return -err;
+}
+
 /* A decimal number with nothing around it (strtoull alone accepts "-1", " 1" and "1x"). */
 static int parse_u64(const char *s, uint64_t *out)
 {

@@ -37,6 +37,9 @@ extern const size_t fault_npoints;
 /* 0 when the step may proceed, -errno when an armed rule makes this call fail. */
 int fault_hit(const char *point);
 
+/* A call of point that fails whatever the rules say, with the point's own errno (a targeted
+ * experiment: starmm-run's --fault-op), counted and reported like a firing; 0 while held. */
+int fault_force(const char *point);
 /* Parses and arms one rule. 0, or -EINVAL (bad syntax, unknown errno name, no point matches). */
 int fault_arm(const char *spec);
 

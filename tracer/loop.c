@@ -37,6 +37,7 @@
 #include "tracer/filter.h"
 #include "tracer/launch.h"
 #include "tracer/loop.h"
+#include "tracer/remote.h"
 
 static bool is_stop_signal(int sig)
 {
@@ -302,9 +303,7 @@ int tr_task_wait_first(struct tr_ctx *ctx, struct tr_task *t)
 
 	if (t->flags & TR_TASK_SEEN)
 		return 0;
-	do
-		r = waitpid(t->tid, &status, __WALL);
-	while (r < 0 && errno == EINTR);
+	r = tr_wait_thread(t->tid, &status);
 	if (r < 0)
 		return -ESRCH;
 	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {

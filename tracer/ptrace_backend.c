@@ -199,7 +199,8 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 		size_t k = 0, ok;
 		int n = 0, e, got;
 
-		e = fault_hit("remote.batch");
+		e = b->fail_plan ? fault_force("remote.batch") : fault_hit("remote.batch");
+		b->fail_plan = false;
 		if (e) {
 			p->steps[i].result = e;
 			p->steps[i].touched = false;

@@ -39,6 +39,7 @@ struct tr_ptrace_backend {
 	int mem_fd; /* the supervisor's descriptor of /proc/<tid>/mem */
 	int pidfd;  /* of tgid, for pidfd_getfd */
 	bool pkeys;
+	bool fail_plan; /* the next plan fails at its first batch (fault_force: --fault-op) */
 	/* mm_backend.quiesce: stops the other threads of the address space (the owner's world
 	 * stop, tracer/world.c), called with quiesce_arg; NULL: nothing to stop. */
 	int (*quiesce)(void *arg);

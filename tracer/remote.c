@@ -39,6 +39,49 @@ static int pt(struct tr_remote *r, int req, void *addr, void *data)
 	return errno == ESRCH ? gone(r) : -errno;
 }
 
+/* Whether thread tid is dead (a zombie, or gone from /proc). */
+static bool thread_dead(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+pid_t tr_wait_thread(pid_t tid, int *status)
+{
+	static const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	static bool blocked;
+	sigset_t chld;
+	pid_t w;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (!blocked) /* pending, SIGCHLD wakes sigtimedwait (waitpid needs no handler) */
+		blocked = sigprocmask(SIG_BLOCK, &chld, NULL) == 0;
+	for (;;) {
+		w = waitpid(tid, status, __WALL | WNOHANG);
+		if (w > 0 || (w < 0 && errno != EINTR))
+			return w;
+		if (w == 0 && thread_dead(tid)) {
+			errno = ESRCH;
+			return -1;
+		}
+		sigtimedwait(&chld, NULL, &tick);
+	}
+}
+
 static void record_signal(struct tr_remote *r, const siginfo_t *si)
 {
 	if (r->nsigs == r->capsigs) {
@@ -72,9 +115,7 @@ static int run_until(struct tr_remote *r, int req, uint64_t want)
 		if (e)
 			return e;
 		r->stops++;
-		do
-			w = waitpid(r->tid, &status, __WALL);
-		while (w < 0 && errno == EINTR);
+		w = tr_wait_thread(r->tid, &status);
 		if (w < 0)
 			return gone(r);
 		r->wstatus = status;

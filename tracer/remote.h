@@ -65,6 +65,15 @@ struct tr_remote {
 	uint64_t stops;	 /* stops taken by this session (statistics) */
 };
 
+/*
+ * waitpid(tid, __WALL) that cannot hang on a thread that died without a report to come: a
+ * thread-group leader killed while other threads of its process still stop for the tracer is a
+ * zombie whose death the kernel reports only with the last of them. Sleeps on SIGCHLD between
+ * checks (the first call blocks SIGCHLD in the calling thread, for good). The tid, or -1 with errno (ESRCH: dead, no
+ * report now).
+ */
+pid_t tr_wait_thread(pid_t tid, int *status);
+
 /* Opens a session on the stopped thread tid: saves its registers. t may be NULL until the
  * trampoline is installed (only tr_remote_inject works then). 0, or -ESRCH. */
 int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t);

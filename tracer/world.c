@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 
 #include "tracer/loop.h"
+#include "tracer/remote.h"
 
 static bool cannot_run(const struct tr_task *t)
 {
@@ -65,11 +66,9 @@ static int wait_stopped(struct tr_ctx *ctx, struct tr_task *t)
 	int status;
 	pid_t r;
 
-	do
-		r = waitpid(t->tid, &status, __WALL);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) /* ECHILD: reaped already, nothing to resume */
-		return errno == ECHILD ? 0 : -errno;
+	r = tr_wait_thread(t->tid, &status);
+	if (r < 0) /* dead (its report comes later) or reaped: nothing to resume */
+		return errno == ECHILD || errno == ESRCH ? 0 : -errno;
 	if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(status) == SIGTRAP) {
 		ctx->stats.stops++;
 		t->world = TR_WORLD_INTERRUPTED;
