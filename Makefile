@@ -22,6 +22,8 @@ LIBS = -lbsd
 
 # One static library per layer, bottom to top (link order is the reverse).
 INJECT_SRC := fault/inject.c fault/points.c
+# fault/ above the memory manager: crash reports (libunwind over ptrace).
+CRASH_SRC := fault/crash.c
 VMO_SRC := $(wildcard vmo/*.c)
 MM_SRC := $(wildcard mm/*.c)
 TRACER_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
@@ -30,6 +32,8 @@ INJECT_LIB := $(B)/libinject.a
 VMO_LIB := $(B)/libvmo.a
 MM_LIB := $(B)/libmm.a
 TRACER_LIB := $(B)/libtracer.a
+CRASH_LIB := $(B)/libcrash.a
+UNWIND_LIBS := $(shell pkg-config --libs libunwind-ptrace 2>/dev/null || echo -lunwind-ptrace -lunwind-generic -lunwind)
 LAYER_LIBS := $(MM_LIB) $(VMO_LIB) $(INJECT_LIB)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -45,6 +49,7 @@ RUN_BIN := $(B)/starmm-run
 TRACER_PROG_SRC := $(wildcard tests/progs/*.c)
 TRACER_PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(TRACER_PROG_SRC))
 TRACER_FILTER_TEST := $(B)/tests/tracer/filter_test
+TRACER_CRASH_TEST := $(B)/tests/tracer/crash_test
 # The test programs are the workload, not starmm code: plain flags, never sanitizers (ASan
 # would turn raise(SIGSEGV) into its own report and exit status).
 TRACER_PROG_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g
@@ -52,11 +57,12 @@ TRACER_PROG_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g
 OPS ?= 2000
 SEED ?= 1
 
-.PHONY: all check test unit asan demo difftest bench clean format deps tracer-test
+.PHONY: all check test unit asan demo difftest bench clean format deps tracer-test \
+	fault-sweep-test
 # Keep object files that pattern rules would treat as intermediate.
 .SECONDARY:
 all: $(LAYER_LIBS) $(RUN_BIN) $(UNIT_BIN) $(DIFFTEST_BIN) $(DEMO_BIN) $(DEMO_PROG) $(BENCH_BIN) \
-	$(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST)
+	$(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST) $(TRACER_CRASH_TEST)
 
 deps:
 	@bash scripts/deps.sh
@@ -65,15 +71,22 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
 
-# Every test: unit tests, then the differential test (several seeds, one unprivileged pass).
-test: unit tracer-test
+# Every test: unit tests, starmm-run's, the fault sweep's, then the differential test
+# (several seeds, one unprivileged pass).
+test: unit tracer-test fault-sweep-test
 	@bash tests/run-difftest.sh $(B)/difftest
 
 # starmm-run itself: the remote-call layer against a traced child, then real programs
 # natively and under starmm-run.
-tracer-test: $(RUN_BIN) $(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST)
+tracer-test: $(RUN_BIN) $(TRACER_REMOTE_BIN) $(TRACER_PROG_BIN) $(TRACER_FILTER_TEST) \
+	$(TRACER_CRASH_TEST)
 	@bash tests/tracer/remote/run.sh $(TRACER_REMOTE_BIN)
+	@$(TRACER_CRASH_TEST)
 	@bash tests/tracer/run.sh $(B)
+
+# scripts/fault-sweep: sweeps of test programs, and the multi-machine path on one machine.
+fault-sweep-test: $(RUN_BIN) $(TRACER_PROG_BIN)
+	@bash tests/fault-sweep/run.sh $(B)
 
 unit: $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)
@@ -95,13 +108,16 @@ demo: deps
 difftest: $(DIFFTEST_BIN)
 	@$(DIFFTEST_BIN) --ops $(OPS) --seed $(SEED)
 
-bench: $(BENCH_BIN)
+# The memory manager's own benchmarks, then starmm-run against native and strace (W1-W7).
+bench: $(BENCH_BIN) $(RUN_BIN)
 	@bash scripts/bench-mm.sh $(B)
+	@bash scripts/bench.sh $(B)
 
 $(INJECT_LIB): $(INJECT_SRC:%.c=$(B)/%.o)
 $(VMO_LIB): $(VMO_SRC:%.c=$(B)/%.o)
 $(MM_LIB): $(MM_SRC:%.c=$(B)/%.o)
 $(TRACER_LIB): $(TRACER_SRC:%.c=$(B)/%.o)
+$(CRASH_LIB): $(CRASH_SRC:%.c=$(B)/%.o)
 
 $(B)/%.a:
 	@mkdir -p $(@D)
@@ -121,8 +137,11 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/tests/unit/testutil.o $(LAYER_LIBS)
 $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(LAYER_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(LIBS)
+$(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(CRASH_LIB) $(LAYER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp $(UNWIND_LIBS) $(LIBS)
+
+$(TRACER_CRASH_TEST): $(B)/tests/tracer/crash_test.o $(CRASH_LIB) $(LAYER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(UNWIND_LIBS) $(LIBS)
 
 $(TRACER_PROG_BIN): $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)

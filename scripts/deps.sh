@@ -15,6 +15,8 @@ pkgs=(
 	python3           # tests/tracer: --stats=json parsing, the job-control test's terminal
 	strace            # tests/tracer: starmm-run refuses an already traced program
 	perl sqlite3 busybox-static nodejs # tests/tracer: real programs under starmm-run
+	parallel          # scripts/fault-sweep: runs in parallel, on several machines
+	time              # scripts/bench.sh: peak memory (GNU time)
 )
 
 missing=()

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "fault/inject.h"
+#include "fault/crash.h"
 #include "mm/mm.h"
 #include "tracer/model.h"
 #include "tracer/progfilter.h"
@@ -579,9 +580,10 @@ static bool emulated(long nr)
 	return false;
 }
 
-/* --trace: the call, its result, and the VMO work it became. */
+/* --trace: the call, its result, and the VMO work it became (steps: its plan's steps, 0 when
+ * it changed nothing in the kernel: nothing a --fault-op could fail). */
 static void trace(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as, long nr,
-		  const uint64_t *a, long result)
+		  const uint64_t *a, long result, uint64_t steps)
 {
 	struct vmo_stats st;
 
@@ -589,10 +591,11 @@ static void trace(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as, long 
 	tr_trace_line(ctx->out, t->tid, nr, a, result, true);
 	fprintf(ctx->out,
 		"    model: %lu mappings; VMOs live %lu, created %lu, bytes copied %lu; "
-		"plans %lu, steps %lu, rollbacks %lu\n",
+		"plans %lu, steps %lu, rollbacks %lu; this call: %lu plan steps\n",
 		(unsigned long)as->mm.count, (unsigned long)st.live, (unsigned long)st.created,
 		(unsigned long)st.bytes_copied, (unsigned long)as->mm.stats.plans,
-		(unsigned long)as->mm.stats.steps, (unsigned long)as->mm.stats.rollbacks);
+		(unsigned long)as->mm.stats.steps, (unsigned long)as->mm.stats.rollbacks,
+		(unsigned long)steps);
 }
 
 static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
@@ -601,6 +604,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	long nr = (long)t->regs.orig_rax, result;
 	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			  t->regs.r10, t->regs.r8,  t->regs.r9 };
+	uint64_t steps;
 
 	switch (nr) {
 	case SYS_clone:
@@ -626,12 +630,14 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	/* --fault-op: this operation fails at its plan's batch, the last fallible step before
 	 * its commit point (an operation without a plan does not fire). */
 	as->be.fail_plan = ++ctx->memory_ops == ctx->opt->fault_op;
+	steps = as->mm.stats.steps;
 	result = emulate(as, nr, a);
+	steps = as->mm.stats.steps - steps;
 	as->be.fail_plan = false;
 	grow_ahead(as, t->regs.rsp);
 	t->emulated = true;
 	if (ctx->opt->trace)
-		trace(ctx, t, as, nr, a, result);
+		trace(ctx, t, as, nr, a, result, steps);
 	if (session_end(ctx, as, t, result) == -ESRCH) {
 		as->torn = true;
 		return TR_RESUME;
@@ -647,43 +653,77 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	return TR_RESUME;
 }
 
+/* Whether sig, about to be delivered to t, kills the process: a signal whose default action
+ * terminates it (with a core, as the faults do) that the process neither catches nor
+ * ignores. */
+static bool fatal(pid_t tgid, int sig)
+{
+	static const int core_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+	unsigned long long caught = 0, ignored = 0;
+	char path[64], line[256];
+	bool core = false;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(core_sigs) / sizeof(core_sigs[0]); i++)
+		core |= core_sigs[i] == sig;
+	if (!core)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigCgt: %llx", &caught);
+		sscanf(line, "SigIgn: %llx", &ignored);
+	}
+	fclose(f);
+	return !((caught | ignored) >> (sig - 1) & 1);
+}
+
 /*
  * A signal-delivery stop. A SIGSEGV for an unmapped address below a growsdown mapping is a
  * stack growth Linux would make: the model grows the stack (in 64 KiB steps while the limits
  * hold), the signal is suppressed and the instruction restarts. Anything else is delivered
  * unchanged, growth refused included (the SIGSEGV Linux gives), after the thread's stack has
- * been grown ahead of its stack pointer (the kernel pushes the signal frame there).
+ * been grown ahead of its stack pointer (the kernel pushes the signal frame there); a signal
+ * the process will die of gets a crash report first (fault/crash.h).
  */
 static int on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
 {
 	struct tr_as *as = t->data;
-	siginfo_t si;
-	long e;
-
 	struct user_regs_struct regs;
+	long e = -EFAULT;
+	siginfo_t si;
 	bool fault;
 
 	if (!as || !as->have_tramp || ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
 		return TR_RESUME;
 	fault = *sig == SIGSEGV && ptrace(PTRACE_GETSIGINFO, t->tid, 0L, &si) == 0 &&
 		si.si_code == SEGV_MAPERR;
-	if (!fault && !needs_ahead(as, regs.rsp))
-		return TR_RESUME;
-	if (tr_remote_begin(&as->r, t->tid, &as->tramp))
-		return TR_RESUME;
-	as->be.tid = t->tid;
-	as->cur = t;
-	e = fault ? mm_grow_down(&as->mm, (uint64_t)si.si_addr, GROW_STEP) : -EFAULT;
-	grow_ahead(as, regs.rsp);
-	if (session_end(ctx, as, t, TR_REMOTE_KEEP) == -ESRCH)
-		return TR_RESUME;
-	log_fault(ctx, as, t->tid, -1, NULL, "returned", e);
-	if (fault && e == 0) {
-		ctx->stats.faults_handled++;
-		*sig = 0;
+	if (fault || needs_ahead(as, regs.rsp)) {
+		if (tr_remote_begin(&as->r, t->tid, &as->tramp))
+			return TR_RESUME;
+		as->be.tid = t->tid;
+		as->cur = t;
+		if (fault)
+			e = mm_grow_down(&as->mm, (uint64_t)si.si_addr, GROW_STEP);
+		grow_ahead(as, regs.rsp);
+		if (session_end(ctx, as, t, TR_REMOTE_KEEP) == -ESRCH)
+			return TR_RESUME;
+		log_fault(ctx, as, t->tid, -1, NULL, "returned", e);
+		if (as->mm.failed) {
+			tr_fail(ctx, "the memory manager failed growing pid %d's stack (see above)",
+				t->tid);
+			return TR_RESUME;
+		}
+		if (fault && e == 0) {
+			ctx->stats.faults_handled++;
+			*sig = 0;
+		}
 	}
-	if (as->mm.failed)
-		tr_fail(ctx, "the memory manager failed growing pid %d's stack (see above)", t->tid);
+	/* The process dies of this signal: its crash report, taken while it is whole. */
+	if (*sig && fatal(t->tgid, *sig))
+		fault_crash_report(ctx->out, t->tid, NULL, &as->mm);
 	return TR_RESUME;
 }
 

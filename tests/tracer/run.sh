@@ -268,7 +268,8 @@ PY
 for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags munmap_parts \
 	mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
 	threads_split close_fds exec_thread signal_storm fork_wait kill_children fork_memory \
-	fork_middle fork_alias fork_dontfork fork_threads fork_bomb fork_exec; do
+	fork_middle fork_alias fork_dontfork fork_threads fork_bomb fork_exec grow_explicit \
+	grow_mprotect grow_signal grow_threads grow_mainstack crash3; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
@@ -301,6 +302,15 @@ for delay in 0.05 0.11 0.17 0.23 0.31 0.43; do
 done
 [ "$killed_ok" -eq 1 ]
 check $? "a program SIGKILLed at 6 moments: starmm-run exits 137, nothing left running"
+
+# A crash report: the program dies of a bad pointer three calls deep.
+sup -o "$T/crash.log" "$PROGS/crash3" >/dev/null 2>&1
+status=$?
+[ "$status" -eq 139 ] && grep -q 'killed by SIGSEGV (SEGV_MAPERR) at address 0xdead000' "$T/crash.log" &&
+	grep -q 'in a hole between' "$T/crash.log" &&
+	grep -A4 '^backtrace' "$T/crash.log" | tr '\n' ' ' | grep -q 'crash_c.*crash_b.*crash_a'
+check $? "crash report: SIGSEGV, the address's neighbourhood, crash_c < crash_b < crash_a" ||
+	cat "$T/crash.log"
 
 # 10. Refusals, each with its message and status 125.
 sup "$PROGS/seccomp_filter" mmap >"$T/out" 2>"$T/err"
