@@ -43,6 +43,7 @@ struct rule {
 static struct rule rules[MAX_RULES];
 static size_t nrules;
 static uint64_t calls[MAX_POINTS];
+static uint64_t live[MAX_POINTS]; /* calls made outside a hold: what nth and every count */
 static uint64_t fired[MAX_POINTS];
 static unsigned hold;
 static uint64_t rng = 1;
@@ -121,9 +122,9 @@ static bool fires(const struct rule *r, size_t i)
 {
 	switch (r->trigger) {
 	case NTH:
-		return calls[i] == r->n;
+		return live[i] == r->n;
 	case EVERY:
-		return calls[i] % r->n == 0;
+		return live[i] % r->n == 0;
 	case PROB:
 		return next_unit() < r->p;
 	default:
@@ -153,9 +154,10 @@ int fault_hit(const char *point)
 	size_t i = lookup(point);
 
 	calls[i]++;
-	if (nrules == 0 || hold)
+	if (hold)
 		return 0;
-	return fire(i);
+	live[i]++;
+	return nrules ? fire(i) : 0;
 }
 
 int fault_force(const char *point)
@@ -275,6 +277,7 @@ void fault_disarm(void)
 {
 	nrules = 0;
 	memset(calls, 0, sizeof(calls));
+	memset(live, 0, sizeof(live));
 	memset(fired, 0, sizeof(fired));
 }
 
@@ -307,6 +310,13 @@ uint64_t fault_calls(const char *point)
 	long i = find(point);
 
 	return i < 0 ? 0 : calls[i];
+}
+
+uint64_t fault_live_calls(const char *point)
+{
+	long i = find(point);
+
+	return i < 0 ? 0 : live[i];
 }
 
 uint64_t fault_fired(const char *point)

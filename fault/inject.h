@@ -11,7 +11,9 @@
  * POINT is a name from fault_points[] or a glob over those names (fnmatch). nth=N fails the
  * N-th call (1-based) of each matching point, every=N fails every N-th call, p=P fails each
  * call with probability P (0 < P <= 1) drawn from a generator seeded by fault_seed(). Without
- * a trigger the rule fails every call. errno defaults to the point's own error.
+ * a trigger the rule fails every call. errno defaults to the point's own error. nth and every
+ * count the calls made outside fault_hold() (those that could fail): a point's first call
+ * that can fail is nth=1.
  *
  * Invariants: a point never fires while fault_hold() is in effect (rollbacks and everything
  * after an operation's commit point run held); every name passed to fault_hit() is in the
@@ -57,6 +59,8 @@ bool fault_held(void);
 /* How many times fault_hit(point) was called / fired since the last fault_disarm(). */
 uint64_t fault_calls(const char *point);
 uint64_t fault_fired(const char *point);
+/* ... of which made outside fault_hold(): the calls a rule could have failed. */
+uint64_t fault_live_calls(const char *point);
 
 /* Errno name <-> number ("ENOMEM" <-> 12); -1 / NULL when unknown. */
 int fault_errno_from_name(const char *name);

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "tracer/filter.h"
+#include "fault/inject.h"
 #include "tracer/stats.h"
 
 void tr_stats_start(struct tr_stats *s)
@@ -68,10 +69,15 @@ static void print_json(const struct tr_stats *s, FILE *out, double wall, double 
 		"\"vmos_created\": %llu, \"vmos_live_at_exit\": %llu, \"vmos_peak\": %llu, "
 		"\"bytes_copied\": %llu, \"faults_handled\": %llu, \"world_stops\": %llu, "
 		"\"faults_injected\": %llu, \"wall_seconds\": %.6f, \"supervisor_user_seconds\": %.6f, "
-		"\"supervisor_sys_seconds\": %.6f}\n",
+		"\"supervisor_sys_seconds\": %.6f, \"fault_points\": {",
 		U(stops), U(signal_stops), U(foreign_calls), U(tasks), U(injected_calls),
 		U(batches), U(vmos_created), U(vmos_live_at_exit), U(vmos_peak), U(bytes_copied),
 		U(faults_handled), U(world_stops), U(faults_injected), wall, user, sys);
+	/* Per fault point, the calls a --fault rule could have failed (made outside holds). */
+	for (size_t i = 0; i < fault_npoints; i++)
+		fprintf(out, "%s\"%s\": %llu", i ? ", " : "", fault_points[i].name,
+			(unsigned long long)fault_live_calls(fault_points[i].name));
+	fputs("}}\n", out);
 }
 
 static void print_table(const struct tr_stats *s, FILE *out, double wall, double user, double sys)

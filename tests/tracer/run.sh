@@ -139,7 +139,7 @@ sup --help >"$T/help" 2>&1
 status=$?
 help_ok=1
 for opt in --help --version -o --seed --aslr --vmar --split --no-adopt --trace --verify \
-	--stats --maps; do
+	--stats --maps --fault --fault-op --fault-log; do
 	grep -q -- "$opt" "$T/help" || help_ok=0
 done
 [ "$status" -eq 0 ] && [ "$help_ok" -eq 1 ]
