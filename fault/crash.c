@@ -536,3 +536,47 @@ int fault_crash_report(FILE *out, pid_t tid, const siginfo_t *si, struct mm *mm)
 		return -ESRCH;
 	return ferror(out) ? -EIO : 0;
 }
+
+/* s as the inside of a JSON string. */
+static void json_chars(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, out);
+	}
+}
+
+int fault_backtrace_json(FILE *out, pid_t tid)
+{
+	struct report r = { .out = out, .tid = tid };
+	struct frame *f = calloc(FAULT_CRASH_MAX_FRAMES, sizeof(*f));
+	const char *why;
+	bool more;
+	int n;
+
+	fputc('[', out);
+	if (!f) {
+		fputc(']', out);
+		return -ENOMEM;
+	}
+	n = unwind(&r, f, &why, &more);
+	name_objects(&r, f, n);
+	for (int i = 0; i < n; i++) {
+		fputs(i ? ", \"" : "\"", out);
+		if (f[i].named) {
+			json_chars(out, f[i].name);
+			fprintf(out, "+0x%" PRIx64, f[i].off);
+		} else {
+			fprintf(out, "0x%" PRIx64, f[i].ip);
+		}
+		fputs(" (", out);
+		json_chars(out, f[i].object ? f[i].object : f[i].anon ? "anonymous memory" : "?");
+		fputs(")\"", out);
+		free(f[i].object);
+	}
+	fputc(']', out);
+	free(f);
+	return r.gone ? -ESRCH : 0;
+}

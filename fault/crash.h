@@ -44,4 +44,9 @@ struct mm;
  */
 int fault_crash_report(FILE *out, pid_t tid, const siginfo_t *si, struct mm *mm);
 
+/* The backtrace of the stopped thread tid as one JSON array of strings, "function+0xoff
+ * (object)" (or the address when unnamed), innermost first: for the fault log. 0 or -errno
+ * (the array is written anyway, maybe empty). */
+int fault_backtrace_json(FILE *out, pid_t tid);
+
 #endif

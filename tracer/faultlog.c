@@ -4,6 +4,7 @@
  */
 #include <inttypes.h>
 
+#include "fault/crash.h"
 #include "fault/inject.h"
 #include "tracer/faultlog.h"
 #include "tracer/filter.h"
@@ -38,7 +39,7 @@ bool tr_faultlog_take(struct tr_faultlog *l, const char **point, int *err)
 
 void tr_faultlog_write(struct tr_faultlog *l, pid_t tid, long nr, const uint64_t args[6],
 		       const char *point, int err, const char *outcome, long result,
-		       const char *verify, const char *backtrace)
+		       const char *verify, bool backtrace)
 {
 	const char *name = nr >= 0 ? tr_filter_name((int)nr) : NULL;
 	const char *ename = fault_errno_name(err);
@@ -55,7 +56,12 @@ void tr_faultlog_write(struct tr_faultlog *l, pid_t tid, long nr, const uint64_t
 	} else {
 		fputs("\"syscall\": null, \"args\": [], ", l->f);
 	}
-	fprintf(l->f, "\"outcome\": \"%s\", \"result\": %ld, \"verify\": \"%s\", \"backtrace\": %s}\n",
-		outcome, result, verify, backtrace ? backtrace : "[]");
+	fprintf(l->f, "\"outcome\": \"%s\", \"result\": %ld, \"verify\": \"%s\", \"backtrace\": ",
+		outcome, result, verify);
+	if (backtrace)
+		fault_backtrace_json(l->f, tid);
+	else
+		fputs("[]", l->f);
+	fputs("}\n", l->f);
 	fflush(l->f);
 }

@@ -2,7 +2,8 @@
  * Fault-injection experiments in starmm-run: --fault rules (fault/inject.h) fire inside the
  * memory manager; this module notices each firing during one trapped call (or exec, or fork
  * set-up) and writes --fault-log: one JSON line per injected fault with the point, the
- * trapped call and its arguments, what the program saw, and what --verify found afterwards.
+ * trapped call and its arguments, what the program saw, its backtrace, and what --verify
+ * found afterwards.
  *
  * Invariant: a call's firings are taken (tr_faultlog_take) once the call is answered, so each
  * line describes one call; only its first firing is named (the operation stops there and
@@ -32,10 +33,10 @@ bool tr_faultlog_take(struct tr_faultlog *l, const char **point, int *err);
 
 /* One --fault-log line. nr: the trapped call (-1: none, e.g. the set-up after exec); result:
  * what the program saw (with outcome "returned") or the signal that killed it ("killed");
- * verify: "ok", "differs" or "not run"; backtrace: the program's frames as a JSON array
- * text, or NULL. */
+ * verify: "ok", "differs" or "not run"; backtrace: unwind the stopped thread tid (its frames
+ * at the call; an empty array otherwise). */
 void tr_faultlog_write(struct tr_faultlog *l, pid_t tid, long nr, const uint64_t args[6],
 		       const char *point, int err, const char *outcome, long result,
-		       const char *verify, const char *backtrace);
+		       const char *verify, bool backtrace);
 
 #endif

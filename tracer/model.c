@@ -267,7 +267,7 @@ static void log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr,
 				point, tid);
 	}
 	tr_faultlog_write(&ctx->faults, tid, nr, args ? args : none, point, err, outcome, result,
-			  verify, NULL);
+			  verify, !strcmp(outcome, "returned"));
 }
 
 /* A failure past the kernel's point of no return (exec has replaced the address space, the

@@ -303,6 +303,28 @@ done
 [ "$killed_ok" -eq 1 ]
 check $? "a program SIGKILLed at 6 moments: starmm-run exits 137, nothing left running"
 
+# --fault-op and --fault-log: the last memory operation of map_ops (in main) fails; its log
+# line names the point and the call, --verify found the model right, the backtrace has main.
+sup -o "$T/fo.json" --stats=json "$PROGS/map_ops" >/dev/null 2>&1
+K=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(sum(v for k, v in s["trapped"].items() if k not in ("execve", "clone", "clone3", "fork", "vfork")))' "$T/fo.json")
+sup --fault-op="$K" --fault-log="$T/fault.log" -o "$T/fo2.json" --stats=json "$PROGS/map_ops" >/dev/null 2>&1
+python3 - "$T/fault.log" "$T/fo2.json" <<'PY' >"$T/fl.err" 2>&1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+f = json.loads(lines[0])
+assert f["point"] == "remote.batch" and f["errno"] == "EIO", f
+assert f["outcome"] == "returned" and f["verify"] == "ok", f
+assert f["syscall"] in ("munmap", "mmap", "brk", "mprotect", "mremap", "madvise"), f
+assert any(b.startswith("main+") for b in f["backtrace"]), f["backtrace"]
+s = json.load(open(sys.argv[2]))
+assert s["faults_injected"] == 1 and s["starmm_failed"] is False, s
+PY
+check $? "--fault-op=$K and --fault-log: the last operation fails, the model stays right, the log has the call and a backtrace" ||
+	cat "$T/fl.err" "$T/fault.log"
+
 # A crash report: the program dies of a bad pointer three calls deep.
 sup -o "$T/crash.log" "$PROGS/crash3" >/dev/null 2>&1
 status=$?
