@@ -54,8 +54,9 @@ static bool zero_page(const unsigned char *p)
 	return true;
 }
 
-/* The content of [m->start, m->end) into vmo at offset 0: runs of non-zero pages only. */
-static long copy_in(struct mm *mm, const struct mapping *m, struct vmo *vmo, unsigned char *buf)
+/* The content of [m->start, m->end) into vmo at offset off: runs of non-zero pages only. */
+static long copy_in(struct mm *mm, const struct mapping *m, struct vmo *vmo, uint64_t off,
+		    unsigned char *buf)
 {
 	for (uint64_t a = m->start; a < m->end; a += ADOPT_CHUNK) {
 		uint64_t n = m->end - a < ADOPT_CHUNK ? m->end - a : ADOPT_CHUNK;
@@ -68,7 +69,7 @@ static long copy_in(struct mm *mm, const struct mapping *m, struct vmo *vmo, uns
 				;
 			for (j = i; j < n && !zero_page(buf + j); j += PAGE)
 				;
-			if (j > i && (r = vmo_write(vmo, buf + i, a - m->start + i, j - i)))
+			if (j > i && (r = vmo_write(vmo, buf + i, off + a - m->start + i, j - i)))
 				return r;
 		}
 	}
@@ -79,17 +80,20 @@ static long copy_in(struct mm *mm, const struct mapping *m, struct vmo *vmo, uns
 static long prepare(struct txn *t, struct adoptee *ad, unsigned char *buf)
 {
 	struct mapping *old = ad->old;
+	uint64_t len = old->end - old->start;
+	/* The main stack's VMO gets room below to grow into (mm/grow.c). */
+	uint64_t room = old->flags & MF_GROWSDOWN ? stack_headroom(t->mm, len) : 0;
 	struct vmo *vmo;
-	long r = txn_vmo_create(t, old->end - old->start, 0, &vmo);
+	long r = txn_vmo_create(t, room + len, 0, &vmo);
 
 	if (r)
 		return r;
 	ad->new = mapping_slice(old, old->start, old->end);
 	ad->new->vmo = vmo;
 	vmo_ref(vmo);
-	ad->new->off = 0;
+	ad->new->off = room;
 	ad->new->flags &= ~MF_KERNEL;
-	return copy_in(t->mm, old, vmo, buf);
+	return copy_in(t->mm, old, vmo, room, buf);
 }
 
 long mm_adopt(struct mm *mm, bool skip_stack)

@@ -9,17 +9,32 @@
  *    pages) away from the new start;
  *  - the grown stack fits RLIMIT_STACK and RLIMIT_AS (may_expand_vm), and RLIMIT_MEMLOCK when
  *    the stack is locked.
- * Here the grown part is a new anonymous VMO mapped just below, with the stack's protections
- * and flags (both parts stay growsdown, as both halves of a split growsdown VMA do); the
- * stack's extent is the run of adjacent growsdown mappings with its protections (the kernel
- * counts one VMA, which the model may hold as several mappings: documented difference when a
- * program splits its own stack with mprotect). The growth may be rounded down to `step`
+ * A stack's VMO is made with room below the mapping (stack_headroom: RLIMIT_STACK, capped;
+ * a sparse memfd costs nothing until written), so growth maps more of the same VMO: one
+ * MAP_FIXED over the whole new extent, which keeps the stack one mapping in the model and one
+ * VMA in the kernel (glibc's pthread_getattr_np finds the main stack's size that way). Past
+ * the room, the grown part is a new anonymous VMO mapped just below, with the stack's
+ * protections and flags (both parts stay growsdown, as both halves of a split growsdown VMA
+ * do); the stack's extent is then the run of adjacent growsdown mappings with its protections
+ * (the kernel counts one VMA, which the model holds as several mappings). The growth may be rounded down to `step`
  * bytes (fewer faults) only while every rule above still holds.
  *
  * Invariant: a refused growth changes nothing; a growth that fails on the way rolls back
  * (txn.c), and the caller delivers the fault as Linux would (SIGSEGV).
  */
 #include "mm/internal.h"
+
+#define STACK_HEADROOM_MAX (256ULL << 20)
+
+uint64_t stack_headroom(struct mm *mm, uint64_t len)
+{
+	uint64_t limit = mm_rlimit(mm, RLIMIT_STACK);
+
+	if (limit > STACK_HEADROOM_MAX)
+		limit = STACK_HEADROOM_MAX;
+	limit &= ~(PAGE - 1);
+	return limit > len ? limit - len : 0;
+}
 
 /* The growsdown stack just above addr: its lowest mapping, or NULL. */
 static struct mapping *stack_above(struct mm *mm, uint64_t addr)
@@ -93,6 +108,15 @@ long mm_grow_down(struct mm *mm, uint64_t addr, uint64_t step)
 		start = rounded;
 
 	txn_begin(&t, mm);
+	if (m->off >= m->start - start) {
+		/* Room in the VMO: the stack, one mapping, now starts lower. */
+		grown = mapping_slice(m, m->start, m->end);
+		grown->off -= m->start - start;
+		grown->start = start;
+		txn_map_mapping(&t, grown, grown->start, grown->end, 0);
+		txn_set(&t, grown->start, grown->end, &grown, 1);
+		return txn_commit(&t) ? -ENOMEM : 0;
+	}
 	e = txn_vmo_create(&t, m->start - start, 0, &vmo);
 	if (e)
 		return txn_abort(&t, -ENOMEM);

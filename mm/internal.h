@@ -69,6 +69,12 @@ bool mlock_future_ok(struct mm *mm, bool locked, uint64_t len);
 void pages_in_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t *total, uint64_t *data,
 		    uint64_t *locked);
 
+/* --- grow.c --- */
+
+/* The room a growsdown mapping of len bytes gets below it in its VMO (RLIMIT_STACK, capped):
+ * growth within it maps more of the same VMO, so the stack stays one kernel mapping. */
+uint64_t stack_headroom(struct mm *mm, uint64_t len);
+
 /* --- txn.c: one operation's prepare / plan / commit --- */
 
 struct txn_undo_vmo {

@@ -262,15 +262,18 @@ static long do_mmap(struct mm *mm, struct txn *t, struct mmap_req *r)
 		mm_file_ref(r->file);
 		m->off = r->off;
 	} else {
+		/* A stack's VMO has room below the mapping to grow into (mm/grow.c). */
+		uint64_t room = r->mf & MF_GROWSDOWN ? stack_headroom(mm, r->len) : 0;
 		struct vmo *vmo;
 
-		e = txn_vmo_create(t, r->len, r->mf & MF_HUGETLB ? VMO_HUGETLB : 0, &vmo);
+		e = txn_vmo_create(t, room + r->len, r->mf & MF_HUGETLB ? VMO_HUGETLB : 0, &vmo);
 		if (e) {
 			mapping_free(m);
 			return -ENOMEM;
 		}
 		m->kind = MK_ANON;
 		m->vmo = vmo;
+		m->off = room;
 		vmo_ref(vmo);
 	}
 	e = unmap_prepare(t, m->start, m->end);

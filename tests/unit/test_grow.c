@@ -1,7 +1,8 @@
 /*
  * Unit tests of mm_grow_down (mm/grow.c) with the self backend: a fault below a growsdown
  * mapping grows it as Linux does (page by page, by long jumps, rounded to the step while the
- * limits hold), the content above is kept, and the refusals leave the model unchanged: not
+ * limits hold; one mapping within its VMO's room, a new piece past it), the content above is
+ * kept, and the refusals leave the model unchanged: not
  * below a growsdown mapping (EFAULT), within the stack guard gap of an accessible mapping
  * below (ENOMEM; a PROT_NONE one does not count), beyond RLIMIT_STACK (ENOMEM).
  */
@@ -132,6 +133,31 @@ START_TEST(rlimit_stack)
 }
 END_TEST
 
+/* Within the VMO's room the stack stays one mapping; past it (RLIMIT_STACK raised after the
+ * stack was made) a new VMO is mapped below, and the stack is the run of both. */
+START_TEST(one_mapping_within_the_room_then_a_piece)
+{
+	struct rlimit old, small = { 64 * P, 0 };
+	uint64_t b;
+
+	getrlimit(RLIMIT_STACK, &old);
+	small.rlim_max = old.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_STACK, &small), 0);
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	b = stack_at(P);
+	ck_assert_int_eq(mm_grow_down(&T.mm, b - 60 * P, 0), 0);
+	ck_assert_ptr_eq(mm_find(&T.mm, b - 60 * P), mm_find(&T.mm, b));
+	ck_assert_int_eq(setrlimit(RLIMIT_STACK, &old), 0);
+	memset((void *)(b - 60 * P), 0x77, P);
+	ck_assert_int_eq(mm_grow_down(&T.mm, b - 100 * P, 0), 0);
+	ck_assert_ptr_ne(mm_find(&T.mm, b - 100 * P), mm_find(&T.mm, b - 60 * P));
+	ck_assert_uint_eq(bottom_of(b), b - 100 * P);
+	ck_assert_int_eq(*(unsigned char *)(b - 60 * P), 0x77);
+	TU_CHECK(&T.mm);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("grow");
@@ -142,6 +168,7 @@ int main(void)
 	tcase_add_test(tc, not_below_a_growsdown_mapping);
 	tcase_add_test(tc, guard_gap);
 	tcase_add_test(tc, rlimit_stack);
+	tcase_add_test(tc, one_mapping_within_the_room_then_a_piece);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
