@@ -85,6 +85,7 @@ struct importer {
 	struct mm *mm;
 	struct file_ent *files;
 	uint64_t heap_lo, heap_hi;
+	uint64_t lo, hi; /* only lines overlapping [lo, hi), clipped to it (mm_import_range) */
 };
 
 static const struct {
@@ -395,6 +396,14 @@ static int add_line(struct importer *im, struct hdr *h)
 	kind = kind_of(h, &name);
 	if (kind == MK_SPECIAL && name == name_vsyscall && h->start >= TASK_SIZE)
 		return 0; /* [vsyscall]: the gate area, not a mapping of the mm */
+	if (h->end <= im->lo || h->start >= im->hi)
+		return 0;
+	if (h->start < im->lo) {
+		h->off += im->lo - h->start;
+		h->start = im->lo;
+	}
+	if (h->end > im->hi)
+		h->end = im->hi;
 	if (!in_vmar(&mm->vmar, h->start, h->end - h->start) || !range_free(mm, h->start, h->end))
 		return -EINVAL;
 
@@ -453,19 +462,14 @@ static void drop_files(struct importer *im)
 	}
 }
 
-int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line)
+/* Every line of smaps (within im's range) into im->mm. 0, or the line number of a bad one. */
+static int parse(struct importer *im, const char *smaps)
 {
-	struct importer im = {.mm = mm};
 	struct hdr h = {0};
 	bool open_hdr = false;
 	const char *p = smaps, *e, *ke;
-	int lineno = 0, bad = 0, r;
+	int lineno = 0, bad = 0;
 
-	if (bad_line)
-		*bad_line = 0;
-	r = mm_init(mm, cfg);
-	if (r)
-		return r;
 	for (; *p && !bad; p = *e ? e + 1 : e) {
 		const char *le; /* the line's end, without a '\r' (text that went through DOS) */
 
@@ -475,7 +479,7 @@ int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int
 		if (blank(p, le))
 			continue;
 		if (is_header(p, le)) {
-			if (open_hdr && add_line(&im, &h))
+			if (open_hdr && add_line(im, &h))
 				bad = h.lineno;
 			memset(&h, 0, sizeof(h));
 			h.lineno = lineno;
@@ -489,9 +493,23 @@ int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int
 			bad = lineno; /* neither a header nor a key of one */
 		}
 	}
-	if (!bad && open_hdr && add_line(&im, &h))
+	if (!bad && open_hdr && add_line(im, &h))
 		bad = h.lineno;
-	drop_files(&im);
+	drop_files(im);
+	return bad;
+}
+
+int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line)
+{
+	struct importer im = {.mm = mm, .hi = UINT64_MAX};
+	int bad, r;
+
+	if (bad_line)
+		*bad_line = 0;
+	r = mm_init(mm, cfg);
+	if (r)
+		return r;
+	bad = parse(&im, smaps);
 	if (bad) {
 		mm_destroy(mm);
 		if (bad_line)
@@ -503,4 +521,16 @@ int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int
 		mm->brk = im.heap_hi;
 	}
 	return 0;
+}
+
+int mm_import_range(struct mm *mm, const char *smaps, uint64_t lo, uint64_t hi)
+{
+	struct importer im = {.mm = mm, .lo = lo, .hi = hi};
+
+	if (lo >= hi || !in_vmar(&mm->vmar, lo, hi - lo))
+		return -EINVAL;
+	fault_hold();
+	table_set(mm, lo, hi, NULL, 0);
+	fault_release();
+	return parse(&im, smaps) ? -EINVAL : 0;
 }

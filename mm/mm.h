@@ -160,6 +160,11 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
  * the VMAR, with the line number in *bad_line; the mm is then destroyed).
  */
 int mm_import(struct mm *mm, const struct mm_config *cfg, const char *smaps, int *bad_line);
+/* The kernel changed [lo, hi) through a call the model does not emulate (shmat, shmdt): the
+ * model's mappings there are dropped and the smaps lines overlapping it imported in their
+ * place (clipped), as mm_import would. 0 or -EINVAL (a range outside the VMAR, a bad line;
+ * the lines before it stay imported). */
+int mm_import_range(struct mm *mm, const char *smaps, uint64_t lo, uint64_t hi);
 /* Adoption: every MF_KERNEL mapping (bss, heap, and the stack unless skip_stack) gets an ANON
  * VMO holding its current content (read with mem_read), mapped over it, all in one plan.
  * A failure while preparing (-ENOMEM) changes nothing. Kernel memory that a plan step has

@@ -12,9 +12,10 @@
  *
  * A trapped memory call is emulated in one session: begin at the seccomp stop, mm_* (whose
  * plan is one batch), end with the model's result in rax, then the signals that arrived
- * meanwhile are queued again. Calls the model does not cover yet (shmat, shmdt,
- * remap_file_pages, mseal, map_shadow_stack, prctl(PR_SET_VMA/PR_SET_MM), personality,
- * arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM): at its
+ * meanwhile are queued again. shmat and shmdt run as they are and the model takes the range
+ * they changed from /proc/PID/smaps at their syscall-exit (System V segments are SPECIAL).
+ * Calls the model does not cover yet (remap_file_pages, mseal, map_shadow_stack,
+ * prctl(PR_SET_VMA/PR_SET_MM), personality, arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM): at its
  * seccomp stop the other threads are stopped and mm_snapshot copies the private memory; at
  * the fork event the child, held at its first stop, gets its own trampoline data page and
  * runs the snapshot's plan (its private ranges re-pointed at the copies), then parent, child
@@ -434,14 +435,66 @@ static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
 	return fork_prepare(ctx, t, as);
 }
 
-/* The fork's clone returned without a fork event: it failed (or will be restarted). */
+/* The end of the /proc/PID/smaps line that starts at addr, or 0. */
+static uint64_t line_end_at(const char *smaps, uint64_t addr)
+{
+	for (const char *p = smaps; *p; p = strchrnul(p, '\n'), p += *p == '\n') {
+		unsigned long s, e;
+
+		if (sscanf(p, "%lx-%lx ", &s, &e) == 2 && s == addr)
+			return e;
+	}
+	return 0;
+}
+
+/*
+ * shmat/shmdt ran as they are (System V segments are the kernel's objects, SPECIAL in the
+ * model): the model takes the range they changed from /proc/PID/smaps. shmat: the new
+ * mapping at its result; shmdt: the segment's mappings from addr on, as the model had them.
+ */
+static void shm_resync(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, long rval)
+{
+	uint64_t lo, hi = 0;
+	struct mapping *m;
+	char path[64], *smaps;
+	int e;
+
+	if (t->regs.orig_rax == SYS_shmat) {
+		lo = (uint64_t)rval;
+	} else {
+		lo = t->regs.rdi;
+		for (m = mm_find(&as->mm, lo); m && m->kind == MK_SPECIAL && m->start == (hi ? hi : lo);
+		     m = mm_next(&as->mm, m))
+			hi = m->end;
+		if (!hi)
+			return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/smaps", t->tgid);
+	smaps = read_file(path);
+	if (!smaps)
+		return; /* the process is gone */
+	if (!hi)
+		hi = line_end_at(smaps, lo);
+	e = hi ? mm_import_range(&as->mm, smaps, lo, hi) : -EINVAL;
+	free(smaps);
+	if (e)
+		tr_fail(ctx, "cannot model pid %d's %s at %#lx", t->tid,
+			t->regs.orig_rax == SYS_shmat ? "shmat" : "shmdt", (unsigned long)lo);
+	else if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) == -1)
+		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view", t->tid);
+}
+
+/* The syscall-exit of a call whose seccomp stop asked for it: a fork's clone that returned
+ * without a fork event (it failed, or will be restarted), a System V attach or detach. */
 static int on_syscall_exit(struct tr_ctx *ctx, struct tr_task *t, long rval)
 {
 	struct tr_as *as = t->data;
 
-	(void)rval;
 	if (as && as->forker == t)
 		fork_drop(ctx, as);
+	else if (as && (t->regs.orig_rax == SYS_shmat || t->regs.orig_rax == SYS_shmdt) &&
+		 (unsigned long)rval < -4095UL)
+		shm_resync(ctx, as, t, rval);
 	return TR_RESUME;
 }
 
@@ -615,6 +668,10 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_seccomp:
 	case SYS_prctl:
 		return on_filter_call(ctx, t, nr, a);
+	case SYS_shmat:
+	case SYS_shmdt:
+		t->exit_stop = as != NULL; /* the model follows at the syscall-exit */
+		return TR_RESUME;
 	case SYS_ptrace:
 		tr_fail(ctx, "%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
 			     "which is its tracer; run it outside starmm-run",

@@ -269,7 +269,7 @@ for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags
 	mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
 	threads_split close_fds exec_thread signal_storm fork_wait kill_children fork_memory \
 	fork_middle fork_alias fork_dontfork fork_threads fork_bomb fork_exec grow_explicit \
-	grow_mprotect grow_signal grow_threads grow_mainstack stack_attr crash3; do
+	grow_mprotect grow_signal grow_threads grow_mainstack stack_attr crash3 shm_attach; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
@@ -376,14 +376,9 @@ same_as_native "bash running a script of 300 commands" bash "$T/script.sh"
 same_as_native "busybox (static)" busybox sh -c 'echo $((6*7))'
 same_as_native "node (threads of V8)" node -e 'const a = []; for (let i = 0; i < 300000; i++) a.push({i, s: "x" + i}); console.log(a.length)'
 
-# The verifier itself: a mapping the model does not know (shmat passes through, unmodelled)
-# must be reported, with both views, and fail the run.
-sup -o "$T/shm.log" --verify=exit "$PROGS/shm_unmodelled" >/dev/null 2>"$T/shm.err"
-[ $? -eq 125 ] && grep -q 'model and the kernel differ' "$T/shm.log" &&
-	grep -q 'kernel (/proc/PID/maps)' "$T/shm.log"
-check $? "--verify=exit reports a mapping the model does not know, with both views, status 125"
-# ... and a mapping whose range is right but whose backing is not (remap_file_pages passes
-# through unmodelled: the model's file offset is stale).
+# The verifier itself: a mapping whose range is right but whose backing is not
+# (remap_file_pages passes through unmodelled: the model's file offset is stale) must be
+# reported, with both views, and fail the run.
 sup -o "$T/remap.log" --verify=exit "$PROGS/remap_unmodelled" >/dev/null 2>"$T/remap.err"
 [ $? -eq 125 ] && grep -q 'the model has file inode [0-9]* offset 0, the kernel inode [0-9]* offset 0x1000' "$T/remap.log"
 check $? "--verify=exit compares backings: a file offset the model does not know, status 125"
