@@ -325,6 +325,18 @@ PY
 check $? "--fault-op=$K and --fault-log: the last operation fails, the model stays right, the log has the call and a backtrace" ||
 	cat "$T/fl.err" "$T/fault.log"
 
+# The documented bound G of kernel-side accesses below a growsdown stack (README, man page):
+# natively both reads work; under starmm-run the one within G works, the one beyond G + 64 KiB
+# gets EFAULT.
+"$PROGS/grow_ahead" >"$T/ga.native"
+sup --verify=op "$PROGS/grow_ahead" >"$T/ga.out" 2>"$T/ga.err"
+status=$?
+[ "$status" -eq 0 ] && [ "$(grep -c ': ok$' "$T/ga.native")" -eq 2 ] &&
+	grep -q 'G - 4 KiB below the stack pointer: ok$' "$T/ga.out" &&
+	grep -q 'G + 64 KiB below the stack pointer: EFAULT$' "$T/ga.out"
+check $? "grow-ahead: a read(2) G - 4 KiB below the stack pointer works, G + 64 KiB gets EFAULT" ||
+	cat "$T/ga.out" "$T/ga.err"
+
 # A crash report: the program dies of a bad pointer three calls deep.
 sup -o "$T/crash.log" "$PROGS/crash3" >/dev/null 2>&1
 status=$?
