@@ -51,7 +51,7 @@ struct mapping *mm_stack_bottom(struct mm *mm, struct mapping *m)
 {
 	struct mapping *p;
 
-	while ((p = mm_prev(mm, m)) && p->end == m->start && (p->flags & MF_GROWSDOWN) &&
+	while ((p = mm_prev(mm, m)) && p->end == m->start && p->flags == m->flags &&
 	       p->prot == m->prot)
 		m = p;
 	return m;
@@ -62,7 +62,7 @@ static uint64_t stack_end(struct mm *mm, struct mapping *m)
 {
 	struct mapping *n;
 
-	while ((n = mm_next(mm, m)) && n->start == m->end && (n->flags & MF_GROWSDOWN) &&
+	while ((n = mm_next(mm, m)) && n->start == m->end && n->flags == m->flags &&
 	       n->prot == m->prot)
 		m = n;
 	return m->end;

@@ -181,8 +181,8 @@ long mm_adopt(struct mm *mm, bool skip_stack);
  * refuse: the program gets its SIGSEGV).
  */
 long mm_grow_down(struct mm *mm, uint64_t addr, uint64_t step);
-/* The lowest mapping of the growsdown stack m is part of: m and the adjacent growsdown
- * mappings below it with its protections (Linux's one VMA, which growth made several). */
+/* The lowest mapping of the growsdown stack m is part of: m and the adjacent mappings below
+ * it with its flags and protections (Linux's one VMA, which growth made several). */
 struct mapping *mm_stack_bottom(struct mm *mm, struct mapping *m);
 
 /* The mapping containing addr, or NULL. The first mapping ending above addr: mm_find_after. */

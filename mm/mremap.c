@@ -8,13 +8,18 @@
  *    Shared mappings never grow their object: as on Linux, the part beyond it faults (SIGBUS);
  *  - move (MREMAP_MAYMOVE at the VMAR's choice, or MREMAP_FIXED): the kernel moves the pages
  *    (a real mremap, so private file copy-on-write pages move too), then the extension as
- *    above; a FIXED target is first removed as munmap would;
+ *    above; a FIXED target is first removed as munmap would. A FIXED shrink checks only the
+ *    head that stays against its mapping: the tail is unmapped wherever it lies;
+ *  - MREMAP_FIXED with old_len == new_len (Linux 6.17+, remap_move()): every mapping of the
+ *    range moves to the same offset from new_addr, mapping after mapping; the holes between
+ *    them are kept, and so is what the target holds at their offsets (move_mappings);
  *  - MREMAP_DONTUNMAP: private ANON: the old range gets a fresh zero VMO; shared and file
  *    mappings keep their object there (Linux since 5.13);
  *  - old_len 0 on a shared mapping: a second mapping of the same object range (an alias);
  *    EINVAL on private ones.
  */
 #include <linux/mman.h>
+#include <string.h>
 
 #include "mm/internal.h"
 
@@ -58,7 +63,11 @@ static long check_args(struct mremap_req *r)
 	return 0;
 }
 
-/* vma_to_resize(): the mapping must hold the whole old range; growth must be allowed. */
+/*
+ * check_prep_vma(): the mapping must hold the old range, or when shrinking (MREMAP_FIXED) the
+ * head that stays: Linux unmaps the tail later, across mappings and holes (probed on 6.18: a
+ * head leaving its mapping is EFAULT with nothing unmapped). Growth must be allowed.
+ */
 static long check_vma(struct mm *mm, struct mremap_req *r)
 {
 	struct mapping *m = r->vma;
@@ -66,17 +75,15 @@ static long check_vma(struct mm *mm, struct mremap_req *r)
 
 	if (!r->old_len && !(m->flags & MF_SHARED))
 		return -EINVAL;
-	if (r->old_len > m->end - r->addr)
+	if ((r->new_len < r->old_len ? r->new_len : r->old_len) > m->end - r->addr)
 		return -EFAULT;
-	if (r->new_len == r->old_len)
+	if (r->new_len <= r->old_len)
 		return 0;
 	if (m->kind != MK_SPECIAL && m->off / PAGE + (r->addr - m->start + r->new_len) / PAGE <
 					     m->off / PAGE)
 		return -EINVAL;
 	if (m->kind == MK_SPECIAL)
 		return -EFAULT; /* VM_DONTEXPAND */
-	if (r->new_len < r->old_len)
-		return 0;
 	delta = r->new_len - r->old_len;
 	if (!mlock_future_ok(mm, m->flags & MF_LOCKED, delta))
 		return -EAGAIN;
@@ -199,6 +206,50 @@ static long target(struct txn *t, const struct mremap_req *r)
 	return txn_place(t, &req);
 }
 
+/* The kernel moves [addr, addr + len) of m to na, same size: the mapping there, on m's backing
+ * (for the caller's txn_set). */
+static struct mapping *move_part(struct txn *t, const struct mapping *m, uint64_t addr,
+				 uint64_t len, uint64_t na, bool dontunmap)
+{
+	txn_move(t, addr, len, na, len, dontunmap);
+	return piece(m, na, na + len, m->off + (addr - m->start));
+}
+
+/*
+ * What stays at [addr, addr + len) of m once its pages moved away: nothing; with
+ * MREMAP_DONTUNMAP, for private ANON a fresh zero VMO (the old range reads zero from now on, as
+ * Linux's emptied page tables do), while shared and file mappings keep their object there;
+ * either way no longer locked (move_vma clears VM_LOCKED on what stays behind).
+ */
+static long leave_behind(struct txn *t, const struct mapping *m, uint64_t addr, uint64_t len,
+			 bool dontunmap)
+{
+	struct mapping *rest;
+	struct vmo *v;
+	long e;
+
+	if (!dontunmap) {
+		txn_set(t, addr, addr + len, NULL, 0);
+	} else if (m->kind == MK_ANON && !(m->flags & MF_SHARED)) {
+		e = txn_vmo_create(t, len, 0, &v);
+		if (e)
+			return e;
+		rest = piece(m, addr, addr + len, 0);
+		vmo_unref(rest->vmo);
+		rest->vmo = v;
+		rest->flags &= ~(MF_KERNEL | MF_LOCKED | MF_LOCKONFAULT);
+		vmo_ref(v);
+		txn_map_mapping(t, rest, addr, addr + len, 0);
+		txn_set(t, addr, addr + len, &rest, 1);
+	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) {
+		rest = piece(m, addr, addr + len, m->off + (addr - m->start));
+		rest->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
+		txn_set(t, addr, addr + len, &rest, 1);
+	}
+	return 0;
+}
+
+/* A move that resizes, or is not MREMAP_FIXED: the old range lies in one mapping. */
 static long move(struct mm *mm, struct mremap_req *r)
 {
 	const struct mapping *m = r->vma;
@@ -209,7 +260,7 @@ static long move(struct mm *mm, struct mremap_req *r)
 	/* Decided before any new reference to the VMO is taken below. */
 	bool grow_vmo = !alias && r->addr + r->old_len == m->end &&
 			may_grow_vmo(mm, m, start_off + moved);
-	struct mapping *news[2], *fresh;
+	struct mapping *news[2];
 	size_t n = 0;
 	struct txn t;
 	long na, e;
@@ -218,6 +269,7 @@ static long move(struct mm *mm, struct mremap_req *r)
 	na = target(&t, r);
 	if (na < 0)
 		return txn_abort(&t, na);
+	/* DONTUNMAP comes here without MREMAP_FIXED only: its target is free. */
 	if (dontunmap && !may_expand_vm(mm, mapping_is_data(m), r->old_len / PAGE))
 		return txn_abort(&t, -ENOMEM);
 	/* A FIXED target loses what was there; a shrinking move loses the old tail. */
@@ -230,10 +282,8 @@ static long move(struct mm *mm, struct mremap_req *r)
 		txn_set(&t, r->addr + r->new_len, r->addr + r->old_len, NULL, 0);
 		txn_unmap(&t, r->addr + r->new_len, r->old_len - r->new_len);
 	}
-	if (moved) {
-		news[n++] = piece(m, (uint64_t)na, (uint64_t)na + moved, start_off);
-		txn_move(&t, r->addr, moved, (uint64_t)na, moved, dontunmap);
-	}
+	if (moved)
+		news[n++] = move_part(&t, m, r->addr, moved, (uint64_t)na, dontunmap);
 	if (r->new_len > moved) {
 		uint64_t end_off = start_off + moved;
 
@@ -249,33 +299,107 @@ static long move(struct mm *mm, struct mremap_req *r)
 		n++;
 	}
 	txn_set(&t, (uint64_t)na, (uint64_t)na + r->new_len, news, n);
-	if (!moved) {
-		/* alias: the old range stays as it is */
-	} else if (!dontunmap) {
-		txn_set(&t, r->addr, r->addr + moved, NULL, 0);
-	} else if (m->kind == MK_ANON && !(m->flags & MF_SHARED)) {
-		/* The old range reads zero from now on, as Linux's emptied page tables do, and
-		 * is no longer locked (move_vma clears VM_LOCKED on what stays behind). */
-		struct vmo *v;
-
-		e = txn_vmo_create(&t, moved, 0, &v);
-		if (e)
-			return txn_abort(&t, e);
-		fresh = piece(m, r->addr, r->addr + moved, 0);
-		vmo_unref(fresh->vmo);
-		fresh->vmo = v;
-		fresh->flags &= ~(MF_KERNEL | MF_LOCKED | MF_LOCKONFAULT);
-		vmo_ref(v);
-		txn_map_mapping(&t, fresh, fresh->start, fresh->end, 0);
-		txn_set(&t, fresh->start, fresh->end, &fresh, 1);
-	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) {
-		/* Shared and file mappings keep their object behind, unlocked. */
-		fresh = piece(m, r->addr, r->addr + moved, start_off);
-		fresh->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
-		txn_set(&t, fresh->start, fresh->end, &fresh, 1);
-	}
+	/* An alias leaves the old range as it is. */
+	e = moved ? leave_behind(&t, m, r->addr, moved, dontunmap) : 0;
+	if (e)
+		return txn_abort(&t, e);
 	e = txn_commit(&t);
 	return e ? e : na;
+}
+
+/*
+ * vma_multi_allowed(): whether Linux moves this mapping along with others: not one whose file
+ * places its mappings itself (a get_unmapped_area other than shmem's, hugetlbfs's or THP's,
+ * which ext4, xfs and tmpfs files have): SysV shm (probed). Linux also refuses mappings armed
+ * with userfaultfd, files of filesystems such as ramfs and devices whose driver places their
+ * mappings (device DAX, io_uring rings); the model cannot tell those apart and moves them.
+ */
+static bool multi_allowed(const struct mapping *m)
+{
+	return m->kind != MK_SPECIAL || (m->flags & MF_HUGETLB) || !m->name ||
+	       strcmp(m->name, "[sysv-shm]") != 0; /* import.c's name for SysV shm */
+}
+
+/* may_expand_vm() with the counters as the call has changed them so far (by d_total and
+ * d_data pages): the model's own are adjusted for the question only. */
+static bool may_expand_now(struct mm *mm, bool data, uint64_t npages, int64_t d_total,
+			   int64_t d_data)
+{
+	bool ok;
+
+	mm->total_pages += (uint64_t)d_total;
+	mm->data_pages += (uint64_t)d_data;
+	ok = may_expand_vm(mm, data, npages);
+	mm->total_pages -= (uint64_t)d_total;
+	mm->data_pages -= (uint64_t)d_data;
+	return ok;
+}
+
+/*
+ * MREMAP_FIXED with old_len == new_len: Linux's remap_move() (6.17+), probed on 6.18. EFAULT
+ * when addr is in a hole, or when its mapping is not multi_allowed() and the range goes on
+ * past it; else each mapping's part of the range moves to the same offset from new_addr, in
+ * turn, as a FIXED move of its own: its target is unmapped, then (DONTUNMAP) may_expand_vm()
+ * is asked. The holes of the range move nowhere: what the target holds at their offsets stays.
+ * Linux stops at the first mapping it refuses and returns the error, keeping the moves made
+ * before (and, for the limit, the unmapped target): a later mapping that is not
+ * multi_allowed() (EFAULT), or the limit (ENOMEM). The whole call is one transaction: a plan
+ * step that fails undoes all of it.
+ *
+ * Linux asks these questions per VMA, the model per mapping: only the limit's answer depends
+ * on where VMAs begin and end (two mappings that are one VMA to the kernel are checked
+ * together), and only under a finite RLIMIT_AS or RLIMIT_DATA. With DONTUNMAP Linux also
+ * refuses a VM_DONTEXPAND or VM_PFNMAP mapping ([vdso], most devices: EINVAL before its
+ * target is unmapped), which the model cannot see: the real mremap refuses it and the whole
+ * call is undone, where Linux keeps the moves made before.
+ */
+static long move_mappings(struct mm *mm, const struct mremap_req *r)
+{
+	uint64_t end = r->addr + r->old_len;
+	bool dontunmap = r->flags & MREMAP_DONTUNMAP;
+	struct mapping *first = mm_find(mm, r->addr), *moved;
+	int64_t d_total = 0, d_data = 0;
+	long err = 0, e;
+	struct txn t;
+
+	if (!first || (!multi_allowed(first) && first->end < end))
+		return -EFAULT;
+	if (!in_vmar(&mm->vmar, r->new_addr, r->new_len))
+		return -ENOMEM;
+	txn_begin(&t, mm);
+	for (struct mapping *m = first; m && m->start < end; m = mm_next(mm, m)) {
+		uint64_t a = m->start > r->addr ? m->start : r->addr;
+		uint64_t len = (m->end < end ? m->end : end) - a, pages = len / PAGE;
+		uint64_t na = r->new_addr + (a - r->addr), total, data, locked;
+
+		if (m != first && !multi_allowed(m)) {
+			err = -EFAULT;
+			break;
+		}
+		e = unmap_prepare(&t, na, na + len);
+		if (e)
+			return txn_abort(&t, e);
+		if (dontunmap) {
+			pages_in_range(mm, na, na + len, &total, &data, &locked);
+			d_total -= (int64_t)total;
+			d_data -= (int64_t)data;
+			if (!may_expand_now(mm, mapping_is_data(m), pages, d_total, d_data)) {
+				txn_set(&t, na, na + len, NULL, 0);
+				txn_unmap(&t, na, len);
+				err = -ENOMEM;
+				break;
+			}
+			d_total += (int64_t)pages;
+			d_data += mapping_is_data(m) ? (int64_t)pages : 0;
+		}
+		moved = move_part(&t, m, a, len, na, dontunmap);
+		txn_set(&t, na, na + len, &moved, 1);
+		e = leave_behind(&t, m, a, len, dontunmap);
+		if (e)
+			return txn_abort(&t, e);
+	}
+	e = txn_commit(&t);
+	return e ? e : err ? err : (long)r->new_addr;
 }
 
 long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
@@ -289,6 +413,10 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 
 	if (e)
 		return e;
+	if ((flags & MREMAP_FIXED) && r.old_len == r.new_len) {
+		e = move_mappings(mm, &r);
+		return e < 0 ? syscall_errno(e, mremap_errnos) : e;
+	}
 	r.vma = mm_find(mm, addr);
 	if (!r.vma)
 		return -EFAULT;

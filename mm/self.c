@@ -34,6 +34,33 @@ static long sys_result(long r)
 	return r == -1 ? -errno : 0;
 }
 
+/*
+ * What the kernel does to locked memory that becomes writable: populate it for write, VMA by
+ * VMA, a failure (a page past the end of a file) ending that VMA's population only and never
+ * reported (mm/gup.c __mm_populate with ignore_errors).
+ */
+static void populate_write(uint64_t addr, uint64_t len)
+{
+	char line[512];
+	FILE *maps;
+
+	if (madvise((void *)addr, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2 || e <= addr || s >= addr + len)
+			continue;
+		s = s < addr ? addr : s;
+		e = e > addr + len ? addr + len : e;
+		madvise((void *)s, e - s, MADV_POPULATE_WRITE);
+	}
+	fclose(maps);
+}
+
 static long run_step(struct self_backend *sb, const struct plan_step *s)
 {
 	int hole_flags = MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE;
@@ -56,9 +83,8 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 					     sb->hole_fd, 0));
 	case PLAN_PROTECT:
 		r = sys_result(mprotect((void *)s->addr, s->len, s->prot));
-		/* Population failures (past the end of a file) are ignored, as mprotect does. */
 		if (!r && (s->map_flags & MAP_LOCKED) && (s->prot & PROT_WRITE))
-			madvise((void *)s->addr, s->len, MADV_POPULATE_WRITE);
+			populate_write(s->addr, s->len);
 		return r;
 	case PLAN_MOVE:
 		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)

@@ -97,14 +97,18 @@
  *  DT_SKIP_MREMAP_MULTI: mremap(MREMAP_MAYMOVE|MREMAP_FIXED) with old_len == new_len over a
  *	range that is not inside one mapping (it spans several mappings, or holes after the
  *	first one). Since Linux 6.17 ("mm/mremap: permit mremap() move of multiple VMAs") the
- *	kernel moves every VMA of the range, keeping the gaps; the model checks the old range
- *	against the first mapping only and returns EFAULT (seed 1, step 150:
- *	mremap(B+0x2000, 0x75000, 0x75000, MAYMOVE|FIXED, B+0x8d000)).
+ *	kernel moves every VMA of the range, keeping the gaps; the model checked the old range
+ *	against the first mapping only and returned EFAULT (seed 1, step 150:
+ *	mremap(B+0x2000, 0x75000, 0x75000, MAYMOVE|FIXED, B+0x8d000)). Fixed: move_mappings()
+ *	(mm/mremap.c) follows remap_move() as probed on 6.18; the step is no longer skipped when
+ *	VMA bounds differ over the range (run_mremap.c, checks_vma()).
  *  DT_SKIP_MREMAP_FIXED_SHRINK: mremap(MREMAP_MAYMOVE|MREMAP_FIXED) with new_len < old_len
- *	whose old range leaves its mapping. mremap_to() unmaps the tail [addr + new_len,
- *	addr + old_len) first and checks only the remaining range against its VMA, so Linux
- *	moves the head; the model checks the whole old range first and returns EFAULT (seed
- *	1, step 1715: mremap(B+0x17a000, 0x2000, 0x1000, MAYMOVE|FIXED, B+0xae000)).
+ *	whose old range leaves its mapping. check_prep_vma() checks only the head [addr,
+ *	addr + new_len) against its VMA (a head leaving it is EFAULT before anything is
+ *	unmapped, probed on 6.18), then mremap_to() unmaps the target and the tail
+ *	[addr + new_len, addr + old_len), wherever it lies, and moves the head; the model
+ *	checked the whole old range and returned EFAULT (seed 1, step 1715: mremap(B+0x17a000,
+ *	0x2000, 0x1000, MAYMOVE|FIXED, B+0xae000)). Fixed in check_vma() (mm/mremap.c).
  *  DT_SKIP_MOVE_HOLES: the self backend's PLAN_MOVE (mm/self.c) is a real mremap, which
  *	leaves the old range (and, rolled back, the target) really unmapped, where every other
  *	step leaves a placeholder (self.h: "Unmapped parts of the region are never left really
@@ -186,12 +190,12 @@
  *	"unknown advice" means advice no kernel knows.
  */
 /* Each may be set from the command line to see its bug, e.g.
- *	make CC="cc -DDT_SKIP_MREMAP_MULTI=0" B=build-bug build-bug/difftest */
+ *	make CC="cc -DDT_SKIP_MADV_GUARD=0" B=build-bug build-bug/difftest */
 #ifndef DT_SKIP_MREMAP_MULTI
-#define DT_SKIP_MREMAP_MULTI 1
+#define DT_SKIP_MREMAP_MULTI 0
 #endif
 #ifndef DT_SKIP_MREMAP_FIXED_SHRINK
-#define DT_SKIP_MREMAP_FIXED_SHRINK 1
+#define DT_SKIP_MREMAP_FIXED_SHRINK 0
 #endif
 #ifndef DT_SKIP_MADV_GUARD
 #define DT_SKIP_MADV_GUARD 1

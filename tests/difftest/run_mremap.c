@@ -46,24 +46,34 @@
 #define MLOCK_ONFAULT 1
 #endif
 
-/* Whether the kernel checks the old range against its VMA (vma_to_resize/resize_is_valid):
- * everything but a shrink or no-op without FIXED or DONTUNMAP, after the early checks. */
-static bool checks_vma(const struct op *op)
+/*
+ * How much of the old range the kernel checks against the VMA holding addr (check_prep_vma),
+ * after the early checks: all of it, or the head that stays when MREMAP_FIXED shrinks (the
+ * tail is unmapped wherever it lies); nothing (false) for a shrink or no-op without FIXED or
+ * DONTUNMAP, nor for a FIXED move that keeps the size: remap_move() moves the range VMA by
+ * VMA, and where they begin and end changes its answer only through DONTUNMAP's
+ * may_expand_vm() under a finite RLIMIT_AS or RLIMIT_DATA, which mremap steps never run with
+ * (mm/mremap.c, move_mappings()).
+ */
+static bool checks_vma(const struct op *op, uint64_t *len)
 {
 	uint64_t old = DT_PAGE_ALIGN(op->len), nl = DT_PAGE_ALIGN(op->new_len);
 
 	if (op->abs || op->addr >= DT_OPS_END || op->addr & (DT_PAGE - 1))
 		return false;
+	if ((op->flags & MREMAP_FIXED) && old == nl)
+		return false;
+	*len = nl < old ? nl : old;
 	return (op->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) || nl > old;
 }
 
 static bool bounds_skip(const struct op *op)
 {
-	uint64_t old = DT_PAGE_ALIGN(op->len), hi;
+	uint64_t len, hi;
 
-	if (!DT_SKIP_VMA_BOUNDS || !checks_vma(op))
+	if (!DT_SKIP_VMA_BOUNDS || !checks_vma(op, &len))
 		return false;
-	hi = old > DT_OPS_END - op->addr ? DT_OPS_END : op->addr + (old ? old : 1);
+	hi = len > DT_OPS_END - op->addr ? DT_OPS_END : op->addr + (len ? len : 1);
 	return vma_bounds_differ(op->addr, hi);
 }
 

@@ -2,8 +2,10 @@
  * Unit tests of mm_mremap (mm/mremap.c) with the self backend: shrink, grow in place (the
  * VMO grown, not copied), grow by moving, MREMAP_FIXED over existing mappings, DONTUNMAP
  * (private: the old range reads zero; shared: it keeps the object), old_len 0 aliases of
- * shared mappings, shared anonymous growth faulting beyond the object, and the errors, each
- * asked of the kernel on a native mapping in the same test.
+ * shared mappings, shared anonymous growth faulting beyond the object, same-size FIXED moves
+ * of several mappings and holes (the gaps kept, SysV shm refused after the first mapping), a
+ * FIXED shrink whose tail crosses mappings and holes, and the errors, each asked of the
+ * kernel on a native mapping in the same test.
  */
 #include <errno.h>
 #include <linux/mman.h>
@@ -11,7 +13,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -288,6 +293,202 @@ START_TEST(test_move_failure_rolls_back)
 }
 END_TEST
 
+/*
+ * The layout of the tests of ranges over several mappings, at base (through the model, or
+ * natively), in pages: [0, 2) private rw- written 'a', a hole, [3, 5) private r--, [5, 6)
+ * shared rw- written 'c', holes up to 16, then [16, 24) private rw- written 't' (a target).
+ */
+#define SPAN 24
+
+static void map_at(bool model, uint64_t a, uint64_t len, int prot, int flags, int fill)
+{
+	if (model)
+		tu_mmap_ok(&T, a, len, RW, flags | MAP_FIXED, -1, 0);
+	else
+		ck_assert_int_eq(tu_native_mmap(a, len, RW, flags | MAP_FIXED, -1, 0), (long)a);
+	if (fill)
+		memset((void *)a, fill, len);
+	ck_assert_int_eq(model ? mm_mprotect(&T.mm, a, len, prot) : mprotect((void *)a, len, prot),
+			 0);
+}
+
+static void multi_shape(bool model, uint64_t b)
+{
+	map_at(model, b, 2 * P, RW, ANON, 'a');
+	map_at(model, b + 3 * P, 2 * P, PROT_READ, ANON, 0);
+	map_at(model, b + 5 * P, P, RW, SHANON, 'c');
+	map_at(model, b + 16 * P, 8 * P, RW, ANON, 't');
+}
+
+/* The same call on the model's layout at m and the kernel's at n: the same result (relative
+ * to the base) and the same protections page by page afterwards. Returns the result. */
+static long same_as_kernel(uint64_t m, uint64_t n, uint64_t off, uint64_t o, uint64_t nl, int f,
+			   uint64_t target_off)
+{
+	char mp[3 * SPAN + 1], np[3 * SPAN + 1];
+	long got = mm_mremap(&T.mm, m + off, o, nl, f, m + target_off);
+	long want = native_mremap(n + off, o, nl, f, n + target_off);
+
+	TU_CHECK(&T.mm);
+	ck_assert_msg((got < 0 ? got : got - (long)m) == (want < 0 ? want : want - (long)n),
+		      "model %ld, kernel %ld", got < 0 ? got : got - (long)m,
+		      want < 0 ? want : want - (long)n);
+	tu_prots(m, SPAN, mp);
+	tu_prots(n, SPAN, np);
+	ck_assert_str_eq(mp, np);
+	return got;
+}
+
+START_TEST(test_fixed_same_size_moves_every_mapping_and_keeps_the_gaps)
+{
+	uint64_t m = space(SPAN), n = tu_native_free_range(SPAN * P);
+
+	multi_shape(true, m);
+	multi_shape(false, n);
+	/* [0, 8): three mappings, a hole after the first, two pages of holes at the end */
+	ck_assert_int_eq(
+	    same_as_kernel(m, n, 0, 8 * P, 8 * P, MREMAP_MAYMOVE | MREMAP_FIXED, 16 * P),
+	    (long)(m + 16 * P));
+	ck_assert_int_eq(((char *)m)[16 * P], 'a');
+	ck_assert_int_eq(((char *)m)[18 * P], 't'); /* the target keeps the gaps' pages */
+	ck_assert_int_eq(((char *)m)[21 * P], 'c');
+	ck_assert_int_eq(((char *)m)[23 * P], 't');
+	ck_assert(mm_find(&T.mm, m) == NULL);
+	munmap((void *)n, SPAN * P);
+}
+END_TEST
+
+START_TEST(test_fixed_same_size_dontunmap_moves_every_mapping)
+{
+	uint64_t m = space(SPAN), n = tu_native_free_range(SPAN * P);
+
+	multi_shape(true, m);
+	multi_shape(false, n);
+	ck_assert_int_eq(same_as_kernel(m, n, P, 5 * P, 5 * P,
+					MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, 17 * P),
+			 (long)(m + 17 * P));
+	ck_assert_int_eq(((char *)m)[17 * P], 'a');
+	ck_assert_int_eq(((char *)m)[P], 0);		    /* private: zero left behind */
+	ck_assert_int_eq(((volatile char *)m)[5 * P], 'c'); /* shared: the object stays */
+	((volatile char *)m)[21 * P] = 'C';
+	ck_assert_int_eq(((volatile char *)m)[5 * P], 'C');
+	munmap((void *)n, SPAN * P);
+}
+END_TEST
+
+START_TEST(test_fixed_same_size_errors_match_the_kernel)
+{
+	uint64_t m = space(SPAN), n = tu_native_free_range(SPAN * P);
+	const int f = MREMAP_MAYMOVE | MREMAP_FIXED;
+
+	multi_shape(true, m);
+	multi_shape(false, n);
+	ck_assert_int_eq(same_as_kernel(m, n, 2 * P, 3 * P, 3 * P, f, 16 * P), -EFAULT);
+	ck_assert_int_eq(same_as_kernel(m, n, 6 * P, 4 * P, 4 * P, f, 16 * P), -EFAULT);
+	/* the target meets the old range in a hole only */
+	ck_assert_int_eq(same_as_kernel(m, n, 0, 8 * P, 8 * P, f, 7 * P), -EINVAL);
+	munmap((void *)n, SPAN * P);
+}
+END_TEST
+
+START_TEST(test_fixed_shrink_checks_the_head_and_unmaps_the_tail_across_mappings)
+{
+	uint64_t m = space(SPAN), n = tu_native_free_range(SPAN * P);
+	const int f = MREMAP_MAYMOVE | MREMAP_FIXED;
+
+	multi_shape(true, m);
+	multi_shape(false, n);
+	/* a head leaving its mapping: EFAULT before anything is unmapped */
+	ck_assert_int_eq(same_as_kernel(m, n, P, 5 * P, 2 * P, f, 16 * P), -EFAULT);
+	/* the tail [2, 6) holds a hole and two mappings */
+	ck_assert_int_eq(same_as_kernel(m, n, P, 5 * P, P, f, 16 * P), (long)(m + 16 * P));
+	ck_assert_int_eq(((char *)m)[16 * P], 'a');
+	ck_assert(mm_find(&T.mm, m + 3 * P) == NULL && mm_find(&T.mm, m + 5 * P) == NULL);
+	munmap((void *)n, SPAN * P);
+}
+END_TEST
+
+/*
+ * SysV shm (a file that places its mappings itself) is moved along with other mappings only
+ * alone. An imported address space at base: [0, 2) anonymous rw-, [2, 4) a SysV segment,
+ * [4, 6) anonymous r--; natively the same in a free range.
+ */
+static void sysv_shape(uint64_t b, int id)
+{
+	ck_assert_int_eq(tu_native_mmap(b, 2 * P, RW, ANON | MAP_FIXED, -1, 0), (long)b);
+	ck_assert_ptr_eq(shmat(id, (void *)(b + 2 * P), SHM_REMAP), (void *)(b + 2 * P));
+	ck_assert_int_eq(tu_native_mmap(b + 4 * P, 2 * P, PROT_READ, ANON | MAP_FIXED, -1, 0),
+			 (long)(b + 4 * P));
+}
+
+static void sysv_import(struct mm *mm, struct self_backend *sb, uint64_t size)
+{
+	struct mm_config c = {.be = &self_backend_ops, .be_ctx = sb};
+	uint64_t b = sb->lo, pg = P;
+	char *text;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	int bad, r;
+
+	fprintf(f,
+		"%" PRIx64 "-%" PRIx64 " rw-p 00000000 00:00 0 \nVmFlags: rd wr mr mw me ac \n"
+		"%" PRIx64 "-%" PRIx64 " rw-s 00000000 00:01 7     /SYSV00000000 (deleted)\n"
+		"VmFlags: rd wr sh mr mw me ms \n"
+		"%" PRIx64 "-%" PRIx64 " r--p 00000000 00:00 0 \nVmFlags: rd mr mw me ac \n",
+		b, b + 2 * pg, b + 2 * pg, b + 4 * pg, b + 4 * pg, b + 6 * pg);
+	fclose(f);
+	c.vmar = (struct vmar_config){
+	    .base = b,
+	    .size = size,
+	    .place_lo = b,
+	    .place_hi = b + size,
+	    .top = b + size,
+	};
+	r = mm_import(mm, &c, text, &bad);
+	free(text);
+	ck_assert_msg(r == 0, "mm_import: %s at line %d", strerror(-r), bad);
+}
+
+START_TEST(test_fixed_same_size_refuses_sysv_shm_after_the_first_mapping)
+{
+	const int f = MREMAP_MAYMOVE | MREMAP_FIXED;
+	int id = shmget(IPC_PRIVATE, 2 * P, IPC_CREAT | 0600);
+	struct self_backend sb;
+	struct mm mm;
+	char mp[3 * SPAN + 1], np[3 * SPAN + 1];
+	uint64_t n;
+
+	ck_assert_int_ge(id, 0);
+	ck_assert_int_eq(self_region_reserve(&sb, SPAN * P, 0), 0);
+	n = tu_native_free_range(SPAN * P);
+	sysv_shape(sb.lo, id);
+	sysv_shape(n, id);
+	shmctl(id, IPC_RMID, NULL);
+	sysv_import(&mm, &sb, SPAN * P);
+	/* the segment goes on past its start: nothing moves */
+	ck_assert_int_eq(mm_mremap(&mm, sb.lo + 2 * P, 4 * P, 4 * P, f, sb.lo + 16 * P), -EFAULT);
+	TU_KERNEL_EQ(native_mremap(n + 2 * P, 4 * P, 4 * P, f, n + 16 * P), -EFAULT);
+	/* after the first mapping: the first one moved, then EFAULT */
+	ck_assert_int_eq(mm_mremap(&mm, sb.lo, 6 * P, 6 * P, f, sb.lo + 16 * P), -EFAULT);
+	TU_KERNEL_EQ(native_mremap(n, 6 * P, 6 * P, f, n + 16 * P), -EFAULT);
+	TU_CHECK(&mm);
+	ck_assert(mm_find(&mm, sb.lo) == NULL && mm_find(&mm, sb.lo + 16 * P) != NULL);
+	/* alone, it moves */
+	ck_assert_int_eq(mm_mremap(&mm, sb.lo + 2 * P, 2 * P, 2 * P, f, sb.lo + 8 * P),
+			 (long)(sb.lo + 8 * P));
+	TU_KERNEL_EQ(native_mremap(n + 2 * P, 2 * P, 2 * P, f, n + 8 * P), (long)(n + 8 * P));
+	TU_CHECK(&mm);
+	tu_prots(sb.lo, SPAN, mp);
+	tu_prots(n, SPAN, np);
+	ck_assert_str_eq(mp, np);
+	ck_assert(!mm.failed);
+	mm_destroy(&mm);
+	self_region_release(&sb);
+	shmdt((void *)(n + 8 * P));
+	munmap((void *)n, SPAN * P);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mremap");
@@ -304,6 +505,11 @@ int main(void)
 	tcase_add_test(tc, test_old_len_zero_aliases_a_shared_mapping);
 	tcase_add_test(tc, test_shared_anon_growth_faults_beyond_the_object_as_linux);
 	tcase_add_test(tc, test_move_failure_rolls_back);
+	tcase_add_test(tc, test_fixed_same_size_moves_every_mapping_and_keeps_the_gaps);
+	tcase_add_test(tc, test_fixed_same_size_dontunmap_moves_every_mapping);
+	tcase_add_test(tc, test_fixed_same_size_errors_match_the_kernel);
+	tcase_add_test(tc, test_fixed_shrink_checks_the_head_and_unmaps_the_tail_across_mappings);
+	tcase_add_test(tc, test_fixed_same_size_refuses_sysv_shm_after_the_first_mapping);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
