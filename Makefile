@@ -22,8 +22,8 @@ LIBS = -lbsd
 
 # One static library per layer, bottom to top (link order is the reverse).
 INJECT_SRC := fault/inject.c fault/points.c
-# fault/ above the memory manager: crash reports (libunwind over ptrace).
-CRASH_SRC := fault/crash.c
+# fault/ above the memory manager: what a fault means, crash reports (libunwind over ptrace).
+CRASH_SRC := fault/crash.c fault/decide.c
 VMO_SRC := $(wildcard vmo/*.c)
 MM_SRC := $(wildcard mm/*.c)
 TRACER_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
@@ -131,7 +131,7 @@ $(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: $(B)/tests/%.o $(B)/tests/unit/testutil.o $(LAYER_LIBS)
+$(B)/tests/%: $(B)/tests/%.o $(B)/tests/unit/testutil.o $(CRASH_LIB) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
 $(DIFFTEST_BIN): $(DIFFTEST_SRC:%.c=$(B)/%.o) $(LAYER_LIBS)

@@ -40,6 +40,7 @@
 
 #include "fault/inject.h"
 #include "fault/crash.h"
+#include "fault/decide.h"
 #include "mm/mm.h"
 #include "tracer/model.h"
 #include "tracer/progfilter.h"
@@ -738,8 +739,10 @@ static bool fatal(pid_t tgid, int sig)
 }
 
 /*
- * A signal-delivery stop. A SIGSEGV for an unmapped address below a growsdown mapping is a
- * stack growth Linux would make: the model grows the stack (in 64 KiB steps while the limits
+ * A signal-delivery stop, classified by fault/ (fault_classify). A fault where the model has
+ * memory and the kernel has none is a mismatch: reported loudly (the mapping, its VMO, both
+ * views, the backtrace), and starmm-run fails. A SIGSEGV for an unmapped address below a
+ * growsdown mapping is a stack growth Linux would make: the model grows the stack (in 64 KiB steps while the limits
  * hold), the signal is suppressed and the instruction restarts. Anything else is delivered
  * unchanged, growth refused included (the SIGSEGV Linux gives), after the thread's stack has
  * been grown ahead of its stack pointer (the kernel pushes the signal frame there); a signal
@@ -748,6 +751,7 @@ static bool fatal(pid_t tgid, int sig)
 static int on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
 {
 	struct tr_as *as = t->data;
+	enum fault_kind kind = FAULT_PROGRAM;
 	struct user_regs_struct regs;
 	long e = -EFAULT;
 	siginfo_t si;
@@ -755,8 +759,20 @@ static int on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
 
 	if (!as || !as->have_tramp || ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
 		return TR_RESUME;
-	fault = *sig == SIGSEGV && ptrace(PTRACE_GETSIGINFO, t->tid, 0L, &si) == 0 &&
-		si.si_code == SEGV_MAPERR;
+	if ((*sig == SIGSEGV || *sig == SIGBUS) && ptrace(PTRACE_GETSIGINFO, t->tid, 0L, &si) == 0)
+		kind = fault_classify(&as->mm, *sig, &si);
+	if (kind == FAULT_MISMATCH) {
+		fprintf(ctx->out,
+			"starmm-run: MISMATCH: pid %d faulted at %p where the kernel has no mapping "
+			"(SEGV_MAPERR) but the model has one:\n",
+			t->tid, si.si_addr);
+		fault_crash_report(ctx->out, t->tid, &si, &as->mm);
+		tr_verify(ctx, &as->mm, t->tid); /* both views, when they differ */
+		tr_fail(ctx, "pid %d: the model and the kernel disagree about %p (see above)",
+			t->tid, si.si_addr);
+		return TR_RESUME;
+	}
+	fault = kind == FAULT_GROWTH;
 	if (fault || needs_ahead(as, regs.rsp)) {
 		if (tr_remote_begin(&as->r, t->tid, &as->tramp))
 			return TR_RESUME;
