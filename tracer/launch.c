@@ -30,6 +30,7 @@
 
 #include "tracer/filter.h"
 #include "tracer/launch.h"
+#include "tracer/proc.h"
 
 #ifndef __x86_64__
 #error "starmm-run supports x86-64 only"
@@ -70,40 +71,23 @@ out:
 				    : TR_EXIT_CANNOT_RUN);
 }
 
-/* A "Name: value" number of /proc/PID/status (0 when absent). */
-static long status_field(pid_t pid, const char *name)
-{
-	char path[64], line[128];
-	size_t n = strlen(name);
-	long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static pid_t tracer_of(pid_t pid)
 {
-	return (pid_t)status_field(pid, "TracerPid");
+	uint64_t tracer;
+
+	return tr_proc_status(pid, "TracerPid", 10, &tracer) ? (pid_t)tracer : 0;
 }
 
 int tr_launch_check_self(void)
 {
 	pid_t tracer = tracer_of(getpid());
+	uint64_t mode = 0;
 
 	/* Traced and filtered: under starmm-run or a supervisor like it, whose filter traps
 	 * ptrace and whose trampoline this process's own would not get past. A debugger alone
 	 * (gdb on starmm-run) is fine. */
-	if (tracer && status_field(getpid(), "Seccomp") == SECCOMP_MODE_FILTER) {
+	if (tracer && tr_proc_status(getpid(), "Seccomp", 10, &mode) &&
+	    mode == SECCOMP_MODE_FILTER) {
 		fprintf(stderr,
 			"starmm-run: already running under a supervisor (tracer pid %d, with a "
 			"seccomp filter): starmm-run cannot run inside starmm-run; run it "

@@ -43,6 +43,7 @@
 #include "fault/decide.h"
 #include "mm/mm.h"
 #include "tracer/model.h"
+#include "tracer/proc.h"
 #include "tracer/progfilter.h"
 #include "tracer/ptrace_backend.h"
 #include "tracer/remote.h"
@@ -132,33 +133,6 @@ static int stat_fields(pid_t pid, const int *which, uint64_t *out, int n)
 	return 0;
 }
 
-static char *read_file(const char *path)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 4096) {
-			char *b = realloc(buf, cap *= 2);
-
-			if (!b)
-				break;
-			buf = b;
-		}
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
 
 /* The memory manager is about to do what other threads must not see half done. */
 static int quiesce(void *arg)
@@ -206,7 +180,7 @@ static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 	cfg.end_data = v[2];
 	cfg.start_brk = v[3];
 	snprintf(path, sizeof(path), "/proc/%d/smaps", t->tid);
-	smaps = read_file(path);
+	smaps = tr_proc_read(path);
 	if (!smaps) {
 		e = -EIO;
 		goto fail_be;
@@ -471,7 +445,7 @@ static void shm_resync(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
 			return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/smaps", t->tgid);
-	smaps = read_file(path);
+	smaps = tr_proc_read(path);
 	if (!smaps)
 		return; /* the process is gone */
 	if (!hi)
@@ -717,24 +691,14 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 static bool fatal(pid_t tgid, int sig)
 {
 	static const int core_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
-	unsigned long long caught = 0, ignored = 0;
-	char path[64], line[256];
+	uint64_t caught, ignored;
 	bool core = false;
-	FILE *f;
 
 	for (size_t i = 0; i < sizeof(core_sigs) / sizeof(core_sigs[0]); i++)
 		core |= core_sigs[i] == sig;
-	if (!core)
+	if (!core || !tr_proc_status(tgid, "SigCgt", 16, &caught) ||
+	    !tr_proc_status(tgid, "SigIgn", 16, &ignored))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/status", tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "SigCgt: %llx", &caught);
-		sscanf(line, "SigIgn: %llx", &ignored);
-	}
-	fclose(f);
 	return !((caught | ignored) >> (sig - 1) & 1);
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fault/inject.h"
+#include "tracer/proc.h"
 #include "tracer/ptrace_backend.h"
 #include "vmo/vmo.h"
 
@@ -256,36 +257,12 @@ static int ptrace_rlimit(void *ctx, int resource, struct rlimit *out)
 	return prlimit(b->tgid, (enum __rlimit_resource)resource, NULL, out) < 0 ? -errno : 0;
 }
 
-/* A line "Key:\t<value>" of /proc/<tid>/status, as text; false when absent. */
-static bool status_field(pid_t tid, const char *key, char *val, size_t len)
-{
-	char path[64], line[256];
-	size_t kl = strlen(key);
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, kl) || line[kl] != ':')
-			continue;
-		snprintf(val, len, "%s", line + kl + 1);
-		found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 static bool ptrace_capable(void *ctx, int cap)
 {
 	struct tr_ptrace_backend *b = ctx;
-	unsigned long long eff;
-	char v[64];
+	uint64_t eff;
 
-	if (cap < 0 || cap > 63 || !status_field(b->tid, "CapEff", v, sizeof(v)) ||
-	    sscanf(v, "%llx", &eff) != 1)
+	if (cap < 0 || cap > 63 || !tr_proc_status(b->tid, "CapEff", 16, &eff))
 		return false;
 	return eff >> cap & 1;
 }
@@ -334,12 +311,13 @@ const struct mm_backend tr_ptrace_backend_ops = {
 int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_remote *r,
 			   struct tr_tramp *t)
 {
-	char path[64], v[64];
+	char path[64];
+	uint64_t tgid;
 	int e;
 
 	memset(b, 0, sizeof(*b));
 	b->tid = tid;
-	b->tgid = status_field(tid, "Tgid", v, sizeof(v)) ? atoi(v) : tid;
+	b->tgid = tr_proc_status(tid, "Tgid", 10, &tgid) ? (pid_t)tgid : tid;
 	b->sup = getpid();
 	b->r = r;
 	b->t = t;

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tracer/proc.h"
 #include "tracer/remote.h"
 
 #define X86_EFLAGS_TF 0x100UL
@@ -329,19 +330,9 @@ int tr_remote_pending(const struct tr_remote *r, siginfo_t *out, int max)
 
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], line[256];
-	pid_t tgid = tid;
-	FILE *f;
+	uint64_t tgid;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return tid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
+	return tr_proc_status(tid, "Tgid", 10, &tgid) ? (pid_t)tgid : tid;
 }
 
 int tr_remote_redeliver(struct tr_remote *r)
