@@ -337,6 +337,16 @@ status=$?
 check $? "grow-ahead: a read(2) G - 4 KiB below the stack pointer works, G + 64 KiB gets EFAULT" ||
 	cat "$T/ga.out" "$T/ga.err"
 
+# A fault past the point of no return (the adoption at exec: the first VMO made) kills the
+# process as a late exec failure does; the log says so; not a starmm failure.
+sup --fault=vmo.create:nth=1 --fault-log="$T/late.log" -o "$T/late.json" --stats=json \
+	"$PROGS/hello" >/dev/null 2>"$T/late.err"
+status=$?
+[ "$status" -eq 137 ] && grep -q '"outcome": "killed", "result": 9' "$T/late.log" &&
+	grep -q '"starmm_failed": false' "$T/late.json" &&
+	grep -q 'an injected fault failed its set-up after exec' "$T/late.err"
+check $? "a fault failing the set-up after exec kills the process (137), logged, not a starmm failure"
+
 # A crash report: the program dies of a bad pointer three calls deep.
 sup -o "$T/crash.log" "$PROGS/crash3" >/dev/null 2>&1
 status=$?
