@@ -16,8 +16,8 @@
  * the room, the grown part is a new anonymous VMO mapped just below, with the stack's
  * protections and flags (both parts stay growsdown, as both halves of a split growsdown VMA
  * do); the stack's extent is then the run of adjacent growsdown mappings with its protections
- * (the kernel counts one VMA, which the model holds as several mappings). The growth may be rounded down to `step`
- * bytes (fewer faults) only while every rule above still holds.
+ * (the kernel counts one VMA, which the model holds as several mappings). The growth may be rounded
+ * down to `step` bytes (fewer faults) only while every rule above still holds.
  *
  * Invariant: a refused growth changes nothing; a growth that fails on the way rolls back
  * (txn.c), and the caller delivers the fault as Linux would (SIGSEGV).

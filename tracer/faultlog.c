@@ -22,7 +22,7 @@ static void listener(const char *point, int err, void *arg)
 
 void tr_faultlog_start(struct tr_faultlog *l, FILE *f)
 {
-	*l = (struct tr_faultlog){ .f = f };
+	*l = (struct tr_faultlog){.f = f};
 	fault_set_listener(listener, l);
 }
 

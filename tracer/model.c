@@ -1,29 +1,26 @@
 /*
- * The memory manager inside starmm-run.
+ * The memory manager inside starmm-run: exec and the memory calls (fork.c has fork, faults.c
+ * the signal stops; space.h the address space they share).
  *
  * Each address space of the program has a struct tr_as: its model (struct mm, imported from
  * /proc/PID/smaps at the exec stop), its trampoline (installed at the exec stop, in the
  * VMAR's reserved slot, the same address in every process of the run so that one filter
  * serves them all), the remote-call session and the ptrace backend. Threads and CLONE_VM
  * children share their creator's tr_as; it goes when its last user exits or execs. At the
- * exec stop, before the new program runs, the kernel's anonymous memory (bss, heap) is also
- * adopted into VMOs unless --no-adopt; the main stack stays the kernel's (it grows without a
- * trapped call: fault/ will take it over).
+ * exec stop, before the new program runs, the kernel's anonymous memory (bss, heap, the main
+ * stack) is adopted into VMOs unless --no-adopt.
  *
  * A trapped memory call is emulated in one session: begin at the seccomp stop, mm_* (whose
  * plan is one batch), end with the model's result in rax, then the signals that arrived
  * meanwhile are queued again. shmat and shmdt run as they are and the model takes the range
  * they changed from /proc/PID/smaps at their syscall-exit (System V segments are SPECIAL).
  * Calls the model does not cover yet (remap_file_pages, mseal, map_shadow_stack,
- * prctl(PR_SET_VMA/PR_SET_MM), personality, arch_prctl, process_madvise) run as they are. A fork (clone without CLONE_VM): at its
- * seccomp stop the other threads are stopped and mm_snapshot copies the private memory; at
- * the fork event the child, held at its first stop, gets its own trampoline data page and
- * runs the snapshot's plan (its private ranges re-pointed at the copies), then parent, child
- * and threads go on; a clone that returns without the event drops the snapshot. A program
- * that uses ptrace, or installs a seccomp filter that would block the trampoline, is refused.
+ * prctl(PR_SET_VMA/PR_SET_MM), personality, arch_prctl, process_madvise) run as they are. A
+ * program that uses ptrace, or installs a seccomp filter that would block the trampoline, is
+ * refused. Injected faults (--fault, --fault-op) get their --fault-log line once the call is
+ * answered.
  *
- * Invariants: a task's data is its tr_as or NULL (before the first exec); batches of one
- * address space never overlap (one session at a time: the loop serves one stop at a time).
+ * Invariants: see space.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,10 +36,9 @@
 #include <unistd.h>
 
 #include "fault/inject.h"
-#include "fault/crash.h"
-#include "fault/decide.h"
 #include "mm/mm.h"
 #include "tracer/model.h"
+#include "tracer/space.h"
 #include "tracer/proc.h"
 #include "tracer/progfilter.h"
 #include "tracer/ptrace_backend.h"
@@ -54,35 +50,9 @@
 /* Where the slot goes: far below where exec puts anything (PIE binaries near 0x5555..., the
  * mmap area and stack in the top terabytes), randomised per run over 64 GiB unless
  * --aslr=off. */
-#define SLOT_BASE 0x100000000000ULL
+#define SLOT_BASE	  0x100000000000ULL
 #define SLOT_RANDOM_PAGES (1ULL << 24)
-/* Stack growth is rounded to this (fewer faults), within Linux's limits. */
-#define GROW_STEP (64ULL << 10)
-/* Grow-ahead: at each stop of a thread whose stack pointer is in (or just below) a growsdown
- * stack, the stack is kept mapped at least this far below it, so the kernel's own accesses
- * (a read(2) into a stack buffer not touched yet, a signal frame) find memory there. */
-#define GROW_AHEAD (256ULL << 10)
-
-struct tr_as {
-	int users;
-	pid_t tgid;
-	struct tr_ctx *ctx;
-	struct tr_task *cur; /* the task whose trapped call is being served */
-	struct mm mm;
-	bool have_tramp;
-	bool torn; /* a thread died in the middle of an operation: the kernel may hold part of
-		      it, which no longer matters (the process is dying), so no exit verify */
-	/* A fork in flight (between its clone's seccomp stop and its event): the child's
-	 * address space, snapshot taken, and the plan that re-points its private ranges. */
-	struct tr_as *fork_child;
-	struct plan fork_plan;
-	struct tr_task *forker;
-	struct tr_tramp tramp;
-	struct tr_remote r;
-	struct tr_ptrace_backend be;
-};
-
-static void as_put(struct tr_ctx *ctx, struct tr_as *as)
+void tr_as_put(struct tr_ctx *ctx, struct tr_as *as)
 {
 	if (!as || --as->users > 0)
 		return;
@@ -133,9 +103,8 @@ static int stat_fields(pid_t pid, const int *which, uint64_t *out, int n)
 	return 0;
 }
 
-
 /* The memory manager is about to do what other threads must not see half done. */
-static int quiesce(void *arg)
+int tr_as_quiesce(void *arg)
 {
 	struct tr_as *as = arg;
 
@@ -145,11 +114,11 @@ static int quiesce(void *arg)
 /* The model of t's new address space, at its exec stop. */
 static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 {
-	static const int fields[] = { 28, 45, 46, 47 }; /* startstack, start/end_data, start_brk */
+	static const int fields[] = {28, 45, 46, 47}; /* startstack, start/end_data, start_brk */
 	const struct tr_options *o = ctx->opt;
-	uint64_t v[4] = { 0 };
-	struct mm_config cfg = { .be = &tr_ptrace_backend_ops };
-	struct rlimit stack = { .rlim_cur = 8 << 20 };
+	uint64_t v[4] = {0};
+	struct mm_config cfg = {.be = &tr_ptrace_backend_ops};
+	struct rlimit stack = {.rlim_cur = 8 << 20};
 	char path[64], *smaps;
 	struct tr_as *as;
 	int e, bad = 0;
@@ -165,14 +134,14 @@ static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 		goto fail;
 	prlimit(t->tid, RLIMIT_STACK, NULL, &stack);
 	e = vmar_user_config(&cfg.vmar, o->vmar_half ? VMAR_HALF : VMAR_FULL,
-			     (v[0] + TR_PAGE - 1) & ~(uint64_t)(TR_PAGE - 1), stack.rlim_cur, ctx->code_page, TR_SIZE, o->aslr,
-			     o->seed ^ (uint64_t)t->tid);
+			     (v[0] + TR_PAGE - 1) & ~(uint64_t)(TR_PAGE - 1), stack.rlim_cur,
+			     ctx->code_page, TR_SIZE, o->aslr, o->seed ^ (uint64_t)t->tid);
 	if (e)
 		goto fail;
 	e = tr_ptrace_backend_init(&as->be, t->tid, &as->r, &as->tramp);
 	if (e)
 		goto fail;
-	as->be.quiesce = quiesce;
+	as->be.quiesce = tr_as_quiesce;
 	as->be.quiesce_arg = as;
 	cfg.be_ctx = &as->be;
 	cfg.split = o->split == TR_SPLIT_OFFSET ? MM_SPLIT_OFFSET : MM_SPLIT_SNAPSHOT;
@@ -206,7 +175,7 @@ fail:
  * threads t stopped resumed, a death or exit stop the session consumed handed back to the
  * loop, the signals it kept queued again. 0, or -ESRCH (the thread is gone).
  */
-static int session_end(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, long result)
+int tr_session_end(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, long result)
 {
 	int e = tr_remote_end(&as->r, result);
 
@@ -224,8 +193,8 @@ static int session_end(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
  * its --fault-log line, with what --verify finds now. The design note's invariant is what
  * is tested: after a fault the model and the kernel must still agree.
  */
-static void log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr,
-		      const uint64_t *args, const char *outcome, long result)
+void tr_log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr, const uint64_t *args,
+		  const char *outcome, long result)
 {
 	static const uint64_t none[6];
 	const char *point, *verify = "not run";
@@ -238,8 +207,9 @@ static void log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr,
 
 		verify = same ? "ok" : "differs";
 		if (!same)
-			tr_fail(ctx, "--fault %s: afterwards the model of pid %d differs from the "
-				     "kernel's view",
+			tr_fail(ctx,
+				"--fault %s: afterwards the model of pid %d differs from the "
+				"kernel's view",
 				point, tid);
 	}
 	tr_faultlog_write(&ctx->faults, tid, nr, args ? args : none, point, err, outcome, result,
@@ -250,13 +220,14 @@ static void log_fault(struct tr_ctx *ctx, struct tr_as *as, pid_t tid, long nr,
  * kernel has forked): the process must not run with its memory half set up. An injected
  * fault kills it as Linux kills a process whose exec fails late; anything else is starmm's
  * own failure. */
-static void fail_late(struct tr_ctx *ctx, struct tr_task *t, const char *when, int e)
+void tr_fail_late(struct tr_ctx *ctx, struct tr_task *t, const char *when, int e)
 {
 	if (ctx->faults.fired) {
 		kill(t->tid, SIGKILL);
-		fprintf(stderr, "starmm-run: pid %d killed: an injected fault failed its set-up %s\n",
+		fprintf(stderr,
+			"starmm-run: pid %d killed: an injected fault failed its set-up %s\n",
 			t->tid, when);
-		log_fault(ctx, NULL, t->tid, -1, NULL, "killed", SIGKILL);
+		tr_log_fault(ctx, NULL, t->tid, -1, NULL, "killed", SIGKILL);
 		return;
 	}
 	tr_fail(ctx, "cannot set up pid %d's memory %s: %s", t->tid, when, strerror(-e));
@@ -287,7 +258,7 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	struct tr_as *as;
 	int e;
 
-	as_put(ctx, t->data);
+	tr_as_put(ctx, t->data);
 	t->data = NULL;
 	e = as_import(ctx, t, &as);
 	if (e)
@@ -299,14 +270,14 @@ static int on_exec(struct tr_ctx *ctx, struct tr_task *t)
 	as->be.tid = t->tid;
 	as->cur = t;
 	e = setup(ctx, as);
-	session_end(ctx, as, t, 0); /* execve's own result */
+	tr_session_end(ctx, as, t, 0); /* execve's own result */
 	if (e && e != -ESRCH)
-		fail_late(ctx, t, "after exec", e);
+		tr_fail_late(ctx, t, "after exec", e);
 	return TR_RESUME;
 }
 
 /* Sets the trapped call's result without running it (orig_rax = -1: skipped). */
-static int skip_with(struct tr_task *t, long result)
+int tr_skip_with(struct tr_task *t, long result)
 {
 	struct user_regs_struct regs = t->regs;
 
@@ -315,99 +286,6 @@ static int skip_with(struct tr_task *t, long result)
 	if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
 		return errno == ESRCH ? TR_RESUME : -errno;
 	return TR_RESUME;
-}
-
-/* A fork that will not happen (the clone failed, or is being restarted): its snapshot goes,
- * and the parent's address space runs again. */
-static void fork_drop(struct tr_ctx *ctx, struct tr_as *as)
-{
-	struct tr_task *t = as->forker;
-
-	if (!as->fork_child)
-		return;
-	as_put(ctx, as->fork_child);
-	free(as->fork_plan.steps);
-	as->fork_child = NULL;
-	as->forker = NULL;
-	t->exit_stop = false;
-	tr_world_resume(ctx, t);
-}
-
-/*
- * A fork (clone without CLONE_VM) at its seccomp stop: every other thread of the address space
- * stopped, the snapshot taken (every copy made before the kernel forks: a failure is ENOMEM
- * and nothing forks); the world stays stopped until the fork event, where the child is set up
- * (fork_child_ready), or until the call returns without one (on_syscall_exit).
- */
-static int fork_prepare(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as)
-{
-	struct tr_as *c;
-	long e;
-
-	fork_drop(ctx, as); /* a clone restarted after a signal is prepared again */
-	as->cur = t;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return skip_with(t, -ENOMEM);
-	c->users = 1;
-	c->ctx = ctx;
-	c->be.mem_fd = c->be.pidfd = -1;
-	e = tr_world_stop(ctx, t);
-	if (!e)
-		e = mm_snapshot(&as->mm, &c->mm, &tr_ptrace_backend_ops, &c->be, &as->fork_plan);
-	if (e) {
-		uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8,
-				  t->regs.r9 };
-
-		free(c);
-		tr_world_resume(ctx, t);
-		e = skip_with(t, -ENOMEM);
-		log_fault(ctx, as, t->tid, (long)t->regs.orig_rax, a, "returned", -ENOMEM);
-		return (int)e;
-	}
-	as->fork_child = c;
-	as->forker = t;
-	t->exit_stop = true;
-	return TR_RESUME;
-}
-
-/* The forked child, at its first stop: its own trampoline data page, then its private
- * ranges re-pointed at the snapshot's VMOs, before it or its parent runs. */
-static int fork_child_setup(struct tr_ctx *ctx, struct tr_as *parent, struct tr_as *c,
-			    struct tr_task *child)
-{
-	size_t done;
-	int e;
-
-	e = tr_ptrace_backend_init(&c->be, child->tid, &c->r, &c->tramp);
-	if (e)
-		return e;
-	c->be.quiesce = quiesce;
-	c->be.quiesce_arg = c;
-	c->cur = child;
-	if (tr_remote_begin(&c->r, child->tid, NULL))
-		return -ESRCH;
-	c->r.at_exec = true; /* not at a syscall: calls are poked in */
-	e = tr_tramp_fork(&c->tramp, &parent->tramp, &c->r);
-	if (!e) {
-		c->have_tramp = true;
-		done = c->mm.be->run(c->mm.be_ctx, &parent->fork_plan);
-		if (done < parent->fork_plan.n)
-			e = (int)parent->fork_plan.steps[done].result;
-	}
-	session_end(ctx, c, child, TR_REMOTE_KEEP);
-	return e;
-}
-
-/* clone/clone3/fork/vfork at its seccomp stop: threads and vfork go on (the loop has read the
- * flags into next_clone and stripped CLONE_UNTRACED); a fork is prepared. */
-static int on_clone_call(struct tr_ctx *ctx, struct tr_task *t)
-{
-	struct tr_as *as = t->data;
-
-	if ((t->next_clone & CLONE_VM) || !as || !as->have_tramp)
-		return TR_RESUME;
-	return fork_prepare(ctx, t, as);
 }
 
 /* The end of the /proc/PID/smaps line that starts at addr, or 0. */
@@ -438,7 +316,8 @@ static void shm_resync(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
 		lo = (uint64_t)rval;
 	} else {
 		lo = t->regs.rdi;
-		for (m = mm_find(&as->mm, lo); m && m->kind == MK_SPECIAL && m->start == (hi ? hi : lo);
+		for (m = mm_find(&as->mm, lo);
+		     m && m->kind == MK_SPECIAL && m->start == (hi ? hi : lo);
 		     m = mm_next(&as->mm, m))
 			hi = m->end;
 		if (!hi)
@@ -456,7 +335,8 @@ static void shm_resync(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
 		tr_fail(ctx, "cannot model pid %d's %s at %#lx", t->tid,
 			t->regs.orig_rax == SYS_shmat ? "shmat" : "shmdt", (unsigned long)lo);
 	else if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) == -1)
-		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view", t->tid);
+		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view",
+			t->tid);
 }
 
 /* The syscall-exit of a call whose seccomp stop asked for it: a fork's clone that returned
@@ -466,39 +346,10 @@ static int on_syscall_exit(struct tr_ctx *ctx, struct tr_task *t, long rval)
 	struct tr_as *as = t->data;
 
 	if (as && as->forker == t)
-		fork_drop(ctx, as);
+		tr_fork_drop(ctx, as);
 	else if (as && (t->regs.orig_rax == SYS_shmat || t->regs.orig_rax == SYS_shmdt) &&
 		 (unsigned long)rval < -4095UL)
 		shm_resync(ctx, as, t, rval);
-	return TR_RESUME;
-}
-
-static int on_clone(struct tr_ctx *ctx, struct tr_task *parent, struct tr_task *child)
-{
-	struct tr_as *as = parent->data, *c;
-	int e;
-
-	if (as && (child->clone_flags & CLONE_VM)) {
-		as->users++;
-		child->data = as;
-		return TR_RESUME;
-	}
-	if (!as || as->forker != parent)
-		return TR_RESUME;
-	c = as->fork_child;
-	as->fork_child = NULL;
-	as->forker = NULL;
-	parent->exit_stop = false;
-	c->tgid = child->tid;
-	child->data = c;
-	e = tr_task_wait_first(ctx, child);
-	if (!e)
-		e = fork_child_setup(ctx, as, c, child);
-	free(as->fork_plan.steps);
-	memset(&as->fork_plan, 0, sizeof(as->fork_plan));
-	tr_world_resume(ctx, parent);
-	if (e && e != -ESRCH)
-		fail_late(ctx, child, "after fork", e);
 	return TR_RESUME;
 }
 
@@ -510,8 +361,9 @@ static void on_exiting(struct tr_ctx *ctx, struct tr_task *t)
 	if (!as || t->tid != as->tgid || as->torn || ctx->opt->verify == TR_VERIFY_OFF)
 		return;
 	if (tr_verify(ctx, &as->mm, t->tid) == -1)
-		tr_fail(ctx, "--verify: at its exit, the model of pid %d differs from the kernel's "
-			     "view",
+		tr_fail(ctx,
+			"--verify: at its exit, the model of pid %d differs from the kernel's "
+			"view",
 			t->tid);
 }
 
@@ -520,8 +372,8 @@ static void on_task_exit(struct tr_ctx *ctx, struct tr_task *t)
 	struct tr_as *as = t->data;
 
 	if (as && as->forker == t)
-		fork_drop(ctx, as);
-	as_put(ctx, t->data);
+		tr_fork_drop(ctx, as);
+	tr_as_put(ctx, t->data);
 	t->data = NULL;
 }
 
@@ -540,22 +392,6 @@ static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const 
 			"(%s): it cannot run under starmm-run",
 			ctx->prog, why);
 	return TR_RESUME;
-}
-
-/* Whether t's stack, when it is a growsdown stack, is mapped less than GROW_AHEAD below rsp. */
-static bool needs_ahead(struct tr_as *as, uint64_t rsp)
-{
-	struct mapping *m = mm_find_after(&as->mm, rsp);
-
-	return m && (m->flags & MF_GROWSDOWN) && rsp >= GROW_AHEAD &&
-	       mm_stack_bottom(&as->mm, m)->start > rsp - GROW_AHEAD;
-}
-
-/* Grows the stack ahead of rsp (the session is open); a refusal is left to the fault. */
-static void grow_ahead(struct tr_as *as, uint64_t rsp)
-{
-	if (needs_ahead(as, rsp))
-		mm_grow_down(&as->mm, rsp - GROW_AHEAD, GROW_STEP);
 }
 
 static long emulate(struct tr_as *as, long nr, const uint64_t *a)
@@ -597,10 +433,10 @@ static long emulate(struct tr_as *as, long nr, const uint64_t *a)
 
 static bool emulated(long nr)
 {
-	static const long nrs[] = { SYS_mmap,	 SYS_munmap,  SYS_mprotect,  SYS_pkey_mprotect,
-				    SYS_brk,	 SYS_mremap,  SYS_madvise,   SYS_mlock,
-				    SYS_mlock2,	 SYS_munlock, SYS_mlockall,  SYS_munlockall,
-				    SYS_msync,	 SYS_mincore };
+	static const long nrs[] = {SYS_mmap,   SYS_munmap,  SYS_mprotect, SYS_pkey_mprotect,
+				   SYS_brk,    SYS_mremap,  SYS_madvise,  SYS_mlock,
+				   SYS_mlock2, SYS_munlock, SYS_mlockall, SYS_munlockall,
+				   SYS_msync,  SYS_mincore};
 
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		if (nrs[i] == nr)
@@ -630,8 +466,8 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as = t->data;
 	long nr = (long)t->regs.orig_rax, result;
-	uint64_t a[6] = { t->regs.rdi, t->regs.rsi, t->regs.rdx,
-			  t->regs.r10, t->regs.r8,  t->regs.r9 };
+	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
+			 t->regs.r10, t->regs.r8,  t->regs.r9};
 	uint64_t steps;
 
 	switch (nr) {
@@ -639,7 +475,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_clone3:
 	case SYS_fork:
 	case SYS_vfork:
-		return on_clone_call(ctx, t);
+		return tr_fork_call(ctx, t);
 	case SYS_seccomp:
 	case SYS_prctl:
 		return on_filter_call(ctx, t, nr, a);
@@ -648,8 +484,9 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 		t->exit_stop = as != NULL; /* the model follows at the syscall-exit */
 		return TR_RESUME;
 	case SYS_ptrace:
-		tr_fail(ctx, "%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
-			     "which is its tracer; run it outside starmm-run",
+		tr_fail(ctx,
+			"%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "
+			"which is its tracer; run it outside starmm-run",
 			ctx->prog);
 		return TR_RESUME;
 	}
@@ -666,101 +503,23 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	result = emulate(as, nr, a);
 	steps = as->mm.stats.steps - steps;
 	as->be.fail_plan = false;
-	grow_ahead(as, t->regs.rsp);
+	tr_grow_ahead(as, t->regs.rsp);
 	t->emulated = true;
 	if (ctx->opt->trace)
 		trace(ctx, t, as, nr, a, result, steps);
-	if (session_end(ctx, as, t, result) == -ESRCH) {
+	if (tr_session_end(ctx, as, t, result) == -ESRCH) {
 		as->torn = true;
 		return TR_RESUME;
 	}
-	log_fault(ctx, as, t->tid, nr, a, "returned", result);
+	tr_log_fault(ctx, as, t->tid, nr, a, "returned", result);
 	if (as->mm.failed) {
 		tr_fail(ctx, "the memory manager failed on pid %d's %s call (see above)", t->tid,
 			nr == SYS_mmap ? "mmap" : "memory");
 		return TR_RESUME;
 	}
 	if (ctx->opt->verify == TR_VERIFY_OP && tr_verify(ctx, &as->mm, t->tid) == -1)
-		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view", t->tid);
-	return TR_RESUME;
-}
-
-/* Whether sig, about to be delivered to t, kills the process: a signal whose default action
- * terminates it (with a core, as the faults do) that the process neither catches nor
- * ignores. */
-static bool fatal(pid_t tgid, int sig)
-{
-	static const int core_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
-	uint64_t caught, ignored;
-	bool core = false;
-
-	for (size_t i = 0; i < sizeof(core_sigs) / sizeof(core_sigs[0]); i++)
-		core |= core_sigs[i] == sig;
-	if (!core || !tr_proc_status(tgid, "SigCgt", 16, &caught) ||
-	    !tr_proc_status(tgid, "SigIgn", 16, &ignored))
-		return false;
-	return !((caught | ignored) >> (sig - 1) & 1);
-}
-
-/*
- * A signal-delivery stop, classified by fault/ (fault_classify). A fault where the model has
- * memory and the kernel has none is a mismatch: reported loudly (the mapping, its VMO, both
- * views, the backtrace), and starmm-run fails. A SIGSEGV for an unmapped address below a
- * growsdown mapping is a stack growth Linux would make: the model grows the stack (in 64 KiB steps while the limits
- * hold), the signal is suppressed and the instruction restarts. Anything else is delivered
- * unchanged, growth refused included (the SIGSEGV Linux gives), after the thread's stack has
- * been grown ahead of its stack pointer (the kernel pushes the signal frame there); a signal
- * the process will die of gets a crash report first (fault/crash.h).
- */
-static int on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
-{
-	struct tr_as *as = t->data;
-	enum fault_kind kind = FAULT_PROGRAM;
-	struct user_regs_struct regs;
-	long e = -EFAULT;
-	siginfo_t si;
-	bool fault;
-
-	if (!as || !as->have_tramp || ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
-		return TR_RESUME;
-	if ((*sig == SIGSEGV || *sig == SIGBUS) && ptrace(PTRACE_GETSIGINFO, t->tid, 0L, &si) == 0)
-		kind = fault_classify(&as->mm, *sig, &si);
-	if (kind == FAULT_MISMATCH) {
-		fprintf(ctx->out,
-			"starmm-run: MISMATCH: pid %d faulted at %p where the kernel has no mapping "
-			"(SEGV_MAPERR) but the model has one:\n",
-			t->tid, si.si_addr);
-		fault_crash_report(ctx->out, t->tid, &si, &as->mm);
-		tr_verify(ctx, &as->mm, t->tid); /* both views, when they differ */
-		tr_fail(ctx, "pid %d: the model and the kernel disagree about %p (see above)",
-			t->tid, si.si_addr);
-		return TR_RESUME;
-	}
-	fault = kind == FAULT_GROWTH;
-	if (fault || needs_ahead(as, regs.rsp)) {
-		if (tr_remote_begin(&as->r, t->tid, &as->tramp))
-			return TR_RESUME;
-		as->be.tid = t->tid;
-		as->cur = t;
-		if (fault)
-			e = mm_grow_down(&as->mm, (uint64_t)si.si_addr, GROW_STEP);
-		grow_ahead(as, regs.rsp);
-		if (session_end(ctx, as, t, TR_REMOTE_KEEP) == -ESRCH)
-			return TR_RESUME;
-		log_fault(ctx, as, t->tid, -1, NULL, "returned", e);
-		if (as->mm.failed) {
-			tr_fail(ctx, "the memory manager failed growing pid %d's stack (see above)",
-				t->tid);
-			return TR_RESUME;
-		}
-		if (fault && e == 0) {
-			ctx->stats.faults_handled++;
-			*sig = 0;
-		}
-	}
-	/* The process dies of this signal: its crash report, taken while it is whole. */
-	if (*sig && fatal(t->tgid, *sig))
-		fault_crash_report(ctx->out, t->tid, NULL, &as->mm);
+		tr_fail(ctx, "--verify: the model of pid %d differs from the kernel's view",
+			t->tid);
 	return TR_RESUME;
 }
 
@@ -775,9 +534,9 @@ int tr_model_attach(struct tr_ctx *ctx)
 	ctx->code_page = SLOT_BASE + (ctx->opt->aslr ? r % SLOT_RANDOM_PAGES : 0) * TR_PAGE;
 	ctx->hooks.on_syscall = on_syscall;
 	ctx->hooks.on_exec = on_exec;
-	ctx->hooks.on_clone = on_clone;
+	ctx->hooks.on_clone = tr_fork_on_clone;
 	ctx->hooks.on_syscall_exit = on_syscall_exit;
-	ctx->hooks.on_signal = on_signal;
+	ctx->hooks.on_signal = tr_faults_on_signal;
 	ctx->hooks.on_exit = on_task_exit;
 	ctx->hooks.on_exiting = on_exiting;
 	return 0;

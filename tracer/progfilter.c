@@ -66,17 +66,28 @@ static bool valid(const struct sock_filter *p, size_t len)
 static uint32_t alu(uint32_t a, uint32_t v, int op, bool *div0)
 {
 	switch (op) {
-	case BPF_ADD: return a + v;
-	case BPF_SUB: return a - v;
-	case BPF_MUL: return a * v;
-	case BPF_DIV: return v ? a / v : (*div0 = true, 0);
-	case BPF_MOD: return v ? a % v : (*div0 = true, 0);
-	case BPF_OR: return a | v;
-	case BPF_AND: return a & v;
-	case BPF_XOR: return a ^ v;
-	case BPF_LSH: return v < 32 ? a << v : 0;
-	case BPF_RSH: return v < 32 ? a >> v : 0;
-	case BPF_NEG: return -a;
+	case BPF_ADD:
+		return a + v;
+	case BPF_SUB:
+		return a - v;
+	case BPF_MUL:
+		return a * v;
+	case BPF_DIV:
+		return v ? a / v : (*div0 = true, 0);
+	case BPF_MOD:
+		return v ? a % v : (*div0 = true, 0);
+	case BPF_OR:
+		return a | v;
+	case BPF_AND:
+		return a & v;
+	case BPF_XOR:
+		return a ^ v;
+	case BPF_LSH:
+		return v < 32 ? a << v : 0;
+	case BPF_RSH:
+		return v < 32 ? a >> v : 0;
+	case BPF_NEG:
+		return -a;
 	}
 	return a;
 }
@@ -84,10 +95,14 @@ static uint32_t alu(uint32_t a, uint32_t v, int op, bool *div0)
 static bool jump_taken(uint32_t a, uint32_t v, int op)
 {
 	switch (op) {
-	case BPF_JEQ: return a == v;
-	case BPF_JGT: return a > v;
-	case BPF_JGE: return a >= v;
-	case BPF_JSET: return (a & v) != 0;
+	case BPF_JEQ:
+		return a == v;
+	case BPF_JGT:
+		return a > v;
+	case BPF_JGE:
+		return a >= v;
+	case BPF_JSET:
+		return (a & v) != 0;
 	}
 	return false;
 }
@@ -95,7 +110,7 @@ static bool jump_taken(uint32_t a, uint32_t v, int op)
 uint32_t tr_bpf_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
 		    int *bad)
 {
-	uint32_t a = 0, x = 0, mem[BPF_MAXMEM] = { 0 }, word;
+	uint32_t a = 0, x = 0, mem[BPF_MAXMEM] = {0}, word;
 	bool div0 = false;
 
 	*bad = !valid(prog, len);
@@ -156,11 +171,16 @@ uint32_t tr_bpf_run(const struct sock_filter *prog, size_t len, const struct sec
 static const char *action_name(uint32_t action)
 {
 	switch (action & SECCOMP_RET_ACTION_FULL) {
-	case SECCOMP_RET_KILL_PROCESS: return "KILL_PROCESS";
-	case SECCOMP_RET_KILL_THREAD: return "KILL_THREAD";
-	case SECCOMP_RET_TRAP: return "TRAP";
-	case SECCOMP_RET_ERRNO: return "ERRNO";
-	case SECCOMP_RET_USER_NOTIF: return "USER_NOTIF";
+	case SECCOMP_RET_KILL_PROCESS:
+		return "KILL_PROCESS";
+	case SECCOMP_RET_KILL_THREAD:
+		return "KILL_THREAD";
+	case SECCOMP_RET_TRAP:
+		return "TRAP";
+	case SECCOMP_RET_ERRNO:
+		return "ERRNO";
+	case SECCOMP_RET_USER_NOTIF:
+		return "USER_NOTIF";
 	}
 	return "an unknown action";
 }
@@ -173,16 +193,23 @@ int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip,
 		int nr;
 		const char *name;
 	} calls[] = {
-		{ SYS_mmap, "mmap" },	      { SYS_munmap, "munmap" },
-		{ SYS_mprotect, "mprotect" }, { SYS_mremap, "mremap" },
-		{ SYS_openat, "openat" },     { SYS_close, "close" },
-		{ SYS_madvise, "madvise" },   { SYS_mlock, "mlock" },
-		{ SYS_mlock2, "mlock2" },     { SYS_munlock, "munlock" },
-		{ SYS_mlockall, "mlockall" }, { SYS_munlockall, "munlockall" },
-		{ SYS_msync, "msync" },	      { SYS_mincore, "mincore" },
-		{ SYS_pkey_mprotect, "pkey_mprotect" },
+	    {SYS_mmap, "mmap"},
+	    {SYS_munmap, "munmap"},
+	    {SYS_mprotect, "mprotect"},
+	    {SYS_mremap, "mremap"},
+	    {SYS_openat, "openat"},
+	    {SYS_close, "close"},
+	    {SYS_madvise, "madvise"},
+	    {SYS_mlock, "mlock"},
+	    {SYS_mlock2, "mlock2"},
+	    {SYS_munlock, "munlock"},
+	    {SYS_mlockall, "mlockall"},
+	    {SYS_munlockall, "munlockall"},
+	    {SYS_msync, "msync"},
+	    {SYS_mincore, "mincore"},
+	    {SYS_pkey_mprotect, "pkey_mprotect"},
 	};
-	struct seccomp_data d = { .arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip };
+	struct seccomp_data d = {.arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip};
 	uint32_t act, full;
 	int bad;
 
@@ -208,7 +235,7 @@ int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip,
 
 static int peek(pid_t tid, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
 	ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
 
 	if (n == (ssize_t)len)
@@ -219,7 +246,10 @@ static int peek(pid_t tid, uint64_t addr, void *buf, size_t len)
 int tr_progfilter_check(pid_t tid, long nr, const uint64_t a[3], uint64_t ip, char *why,
 			size_t why_len)
 {
-	struct { uint16_t len; uint64_t filter; } __attribute__((aligned(8))) fprog;
+	struct {
+		uint16_t len;
+		uint64_t filter;
+	} __attribute__((aligned(8))) fprog;
 	struct sock_filter *prog;
 	uint64_t uargs;
 	int e;

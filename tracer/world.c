@@ -17,8 +17,8 @@
  * PTRACE_EVENT_STOP, which the loop resumes.
  *
  * Tasks that cannot run already count as stopped and are left alone: not yet seen or held at
- * their first stop, holding a deferred or queued stop, exiting (past PTRACE_EVENT_EXIT), and a parent
- * blocked in vfork (between PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child
+ * their first stop, holding a deferred or queued stop, exiting (past PTRACE_EVENT_EXIT), and a
+ * parent blocked in vfork (between PTRACE_EVENT_VFORK and VFORK_DONE: it sleeps until the child
  * execs or exits, so an interrupt would never be answered).
  *
  * Invariants: a world stop belongs to the task that made it (TR_TASK_WORLD) and covers the
@@ -69,7 +69,8 @@ static int wait_stopped(struct tr_ctx *ctx, struct tr_task *t)
 	r = tr_wait_thread(t->tid, &status);
 	if (r < 0) /* dead (its report comes later) or reaped: nothing to resume */
 		return errno == ECHILD || errno == ESRCH ? 0 : -errno;
-	if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(status) == SIGTRAP) {
+	if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP &&
+	    WSTOPSIG(status) == SIGTRAP) {
 		ctx->stats.stops++;
 		t->world = TR_WORLD_INTERRUPTED;
 		return 0;
@@ -93,7 +94,8 @@ int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
 	if (self->flags & TR_TASK_WORLD)
 		return 0;
 	self->flags |= TR_TASK_WORLD;
-	HASH_ITER(hh, ctx->tasks, t, tmp) {
+	HASH_ITER(hh, ctx->tasks, t, tmp)
+	{
 		if (!same_space(t, self))
 			continue;
 		others++;
@@ -106,7 +108,8 @@ int tr_world_stop(struct tr_ctx *ctx, struct tr_task *self)
 		}
 		t->world = TR_WORLD_WAITING;
 	}
-	HASH_ITER(hh, ctx->tasks, t, tmp) {
+	HASH_ITER(hh, ctx->tasks, t, tmp)
+	{
 		if (t->world != TR_WORLD_WAITING)
 			continue;
 		t->world = TR_WORLD_NONE;
@@ -126,7 +129,8 @@ void tr_world_resume(struct tr_ctx *ctx, struct tr_task *self)
 	if (!(self->flags & TR_TASK_WORLD))
 		return;
 	self->flags &= ~TR_TASK_WORLD;
-	HASH_ITER(hh, ctx->tasks, t, tmp) {
+	HASH_ITER(hh, ctx->tasks, t, tmp)
+	{
 		if (!same_space(t, self))
 			continue;
 		if (t->flags & TR_TASK_DEFERRED) {
