@@ -143,7 +143,7 @@ $(RUN_BIN): $(B)/tracer/main.o $(TRACER_LIB) $(CRASH_LIB) $(LAYER_LIBS)
 $(TRACER_CRASH_TEST): $(B)/tests/tracer/crash_test.o $(CRASH_LIB) $(LAYER_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UNWIND_LIBS) $(LIBS)
 
-$(TRACER_PROG_BIN): $(B)/tests/progs/%: tests/progs/%.c
+$(TRACER_PROG_BIN): $(B)/tests/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(@D)
 	$(CC) $(TRACER_PROG_CFLAGS) $(if $(filter static_%,$*),-static) -o $@ $< -lpthread
 

@@ -13,44 +13,23 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#define NPAGES 6
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
+#define NPAGES 6
 
 static size_t P;
 static char outbuf[8192];
+
+static unsigned char pat(size_t i, int seed)
+{
+	(void)seed;
+	return (unsigned char)(i * 3 + 1);
+}
 
 /* The break as the kernel reports it. */
 static char *kernel_brk(void *want)
 {
 	return (char *)syscall(SYS_brk, want);
-}
-
-static int mapped(const char *p)
-{
-	unsigned char v;
-
-	if (mincore((void *)p, P, &v) == 0)
-		return 1;
-	CHECK(errno == ENOMEM);
-	return 0;
-}
-
-static int zero(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
 }
 
 int main(void)
@@ -78,33 +57,29 @@ int main(void)
 	top = base + NPAGES * P;
 	CHECK(kernel_brk(NULL) == top && sbrk(0) == top);
 	CHECK(zero(base, NPAGES * P));
-	for (size_t i = 0; i < NPAGES * P; i++)
-		base[i] = (char)(i * 3 + 1);
-	for (size_t i = 0; i < NPAGES * P; i++)
-		CHECK(base[i] == (char)(i * 3 + 1));
+	fill(base, 0, NPAGES * P, pat, 0);
+	CHECK(holds(base, 0, NPAGES * P, pat, 0));
 	printf("grow by %d pages: ok, zeroed and writable\n", NPAGES);
 
 	/* Shrink by half: the upper pages are gone, the lower ones keep their bytes. */
 	CHECK(brk(base + NPAGES / 2 * P) == 0);
 	CHECK(kernel_brk(NULL) == base + NPAGES / 2 * P);
 	for (size_t i = NPAGES / 2; i < NPAGES; i++)
-		CHECK(!mapped(base + i * P));
-	for (size_t i = 0; i < NPAGES / 2 * P; i++)
-		CHECK(base[i] == (char)(i * 3 + 1));
+		CHECK(!mapped(base + i * P, P));
+	CHECK(holds(base, 0, NPAGES / 2 * P, pat, 0));
 	printf("shrink by %d pages: ok, freed pages unmapped\n", NPAGES / 2);
 
 	/* Grow again: the re-grown pages read zero. */
 	CHECK(sbrk((intptr_t)(NPAGES / 2 * P)) == base + NPAGES / 2 * P);
 	CHECK(kernel_brk(NULL) == top);
 	CHECK(zero(base + NPAGES / 2 * P, NPAGES / 2 * P));
-	for (size_t i = 0; i < NPAGES / 2 * P; i++)
-		CHECK(base[i] == (char)(i * 3 + 1));
+	CHECK(holds(base, 0, NPAGES / 2 * P, pat, 0));
 	printf("grow again: ok, re-grown pages zero\n");
 
 	/* A break that is not page aligned is kept as given; the page holding it stays mapped. */
 	CHECK(brk(top - P + 100) == 0);
 	CHECK(kernel_brk(NULL) == top - P + 100);
-	CHECK(mapped(top - P) && base[NPAGES * P - P] == 0);
+	CHECK(mapped(top - P, P) && base[NPAGES * P - P] == 0);
 	CHECK(brk(top) == 0 && kernel_brk(NULL) == top);
 	printf("unaligned break: ok\n");
 
@@ -113,14 +88,14 @@ int main(void)
 	 * returned. */
 	CHECK(kernel_brk((void *)(uintptr_t)P) == top);
 	CHECK(kernel_brk((void *)(uintptr_t)&main) == top);
-	CHECK(mapped(base) && base[0] == (char)1);
+	CHECK(mapped(base, P) && base[0] == (char)1);
 	CHECK(kernel_brk(NULL) == top);
 	printf("brk below heap start: current break returned\n");
 
 	/* Shrink back to where the test started. */
 	CHECK(brk(cur) == 0);
 	CHECK(kernel_brk(NULL) == cur && sbrk(0) == cur);
-	CHECK(!mapped(base + P));
+	CHECK(!mapped(base + P, P));
 	printf("brk back to start: ok\n");
 	printf("brk_updown: all ok\n");
 	return 0;

@@ -6,7 +6,6 @@
  * must leave file-backed memory to the page cache exactly as Linux does. */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,53 +13,13 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
+#include "progs.h"
+
 /* Prints "<what>: <signal>" for an access and fails unless it matches Linux's answer. */
-#define EXPECT_SIG(what, got, want)                                                                \
-	do {                                                                                       \
-		int got_ = (got);                                                                  \
-		printf("%s: %s\n", what, sname(got_));                                             \
-		if (got_ != (want)) {                                                              \
-			printf("FAIL %s: Linux gives %s (line %d)\n", what, sname(want),           \
-			       __LINE__);                                                          \
-			exit(1);                                                                   \
-		}                                                                                  \
-	} while (0)
+#define EXPECT_SIG(what, got, want) expect_str(what, sname(got), sname(want), __LINE__)
 
 static size_t P;
 static int fd;
-static sigjmp_buf fault_jmp;
-static volatile sig_atomic_t fault_sig;
-
-static const char *ename(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	default:
-		return "E?";
-	}
-}
 
 static const char *sname(int sig)
 {
@@ -76,42 +35,9 @@ static const char *sname(int sig)
 	}
 }
 
-static void expect(const char *what, int got, int want, int line)
+static unsigned char pat(size_t i, int seed)
 {
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
-
-static void on_fault(int sig)
-{
-	fault_sig = sig;
-	siglongjmp(fault_jmp, 1);
-}
-
-/* Reads the byte at p; returns 0 or the signal the read raised. */
-static int try_read(const char *p)
-{
-	fault_sig = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0)
-		(void)*(const volatile char *)p;
-	return fault_sig;
-}
-
-/* Writes v to p; returns 0 or the signal the write raised. */
-static int try_write(char *p, char v)
-{
-	fault_sig = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0)
-		*(volatile char *)p = v;
-	return fault_sig;
-}
-
-static unsigned char pat(size_t i)
-{
+	(void)seed;
 	return (unsigned char)(i * 3 + (i / P) * 17 + 2);
 }
 
@@ -129,45 +55,26 @@ static void put_byte(size_t off, char c)
 	CHECK(pwrite(fd, &c, 1, (off_t)off) == 1);
 }
 
-/* Whether [p+from, p+to) shows the file pattern (as laid out from offset 0). */
-static int shows_pattern(const char *p, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if ((unsigned char)p[i] != pat(i))
-			return 0;
-	return 1;
-}
-
 int main(void)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096], *buf, *s, *m;
-	struct sigaction sa;
 
 	P = (size_t)sysconf(_SC_PAGESIZE);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
-	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	catch_fault(SIGBUS, 0);
+	catch_fault(SIGSEGV, 0);
 
-	if (!dir || !*dir)
-		dir = "/tmp";
-	snprintf(path, sizeof(path), "%s/file_maps.XXXXXX", dir);
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
+	fd = temp_file("file_maps", path, sizeof(path));
 	unlink(path);
 	buf = malloc(4 * P);
 	CHECK(buf != NULL);
-	for (size_t i = 0; i < 4 * P; i++)
-		buf[i] = (char)pat(i);
+	fill(buf, 0, 4 * P, pat, 0);
 	CHECK(pwrite(fd, buf, 4 * P, 0) == (ssize_t)(4 * P));
 
 	s = mmap(NULL, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	EXPECT("mmap shared file", s == MAP_FAILED, 0);
 	m = mmap(NULL, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	EXPECT("mmap private file", m == MAP_FAILED, 0);
-	CHECK(shows_pattern(s, 0, 4 * P) && shows_pattern(m, 0, 4 * P));
+	CHECK(holds(s, 0, 4 * P, pat, 0) && holds(m, 0, 4 * P, pat, 0));
 
 	/* A shared write is in the file at once, and after msync(MS_SYNC) too. */
 	s[10] = 'S';
@@ -181,8 +88,8 @@ int main(void)
 
 	/* A private write stays private. */
 	m[P + 5] = 'M';
-	CHECK(file_byte(P + 5) == (char)pat(P + 5) && s[P + 5] == (char)pat(P + 5));
-	CHECK(m[P + 5] == 'M' && shows_pattern(m, P + 6, 2 * P));
+	CHECK(file_byte(P + 5) == (char)pat(P + 5, 0) && s[P + 5] == (char)pat(P + 5, 0));
+	CHECK(m[P + 5] == 'M' && holds(m, P + 6, 2 * P, pat, 0));
 	printf("private write not in file: ok\n");
 
 	/* pwrite shows through the shared mapping and through the private mapping's page that was
@@ -194,14 +101,14 @@ int main(void)
 	printf("pwrite seen by shared mapping: ok\n");
 	CHECK(m[2 * P + 7] == 'W');
 	printf("pwrite seen by untouched private page: ok\n");
-	CHECK(m[P + 5] == 'M' && m[P + 6] == (char)pat(P + 6));
+	CHECK(m[P + 5] == 'M' && m[P + 6] == (char)pat(P + 6, 0));
 	printf("pwrite not seen by written private page: ok\n");
 	CHECK(munmap(m, 4 * P) == 0);
 	CHECK(munmap(s, 4 * P) == 0);
-	put_byte(10, (char)pat(10));
-	put_byte(P + 5, (char)pat(P + 5));
-	put_byte(P + 6, (char)pat(P + 6));
-	put_byte(2 * P + 7, (char)pat(2 * P + 7));
+	put_byte(10, (char)pat(10, 0));
+	put_byte(P + 5, (char)pat(P + 5, 0));
+	put_byte(P + 6, (char)pat(P + 6, 0));
+	put_byte(2 * P + 7, (char)pat(2 * P + 7, 0));
 
 	/* Six pages over a four-page file: the mapping is made, the last page of the file works,
 	 * the pages past the end raise SIGBUS for shared and private mappings alike. */
@@ -214,7 +121,7 @@ int main(void)
 	EXPECT_SIG("shared write past EOF", try_write(s + 5 * P + 3, 1), SIGBUS);
 	EXPECT_SIG("private read past EOF", try_read(m + 4 * P), SIGBUS);
 	EXPECT_SIG("private write past EOF", try_write(m + 5 * P, 1), SIGBUS);
-	CHECK(shows_pattern(s, 0, 4 * P) && shows_pattern(m, 0, 4 * P));
+	CHECK(holds(s, 0, 4 * P, pat, 0) && holds(m, 0, 4 * P, pat, 0));
 
 	/* Growing the file makes those pages usable: they read zero, and a shared write lands in
 	 * the file. */
@@ -232,7 +139,7 @@ int main(void)
 	 * raise SIGBUS again. */
 	EXPECT("ftruncate to 2 pages + 100", ftruncate(fd, (off_t)(2 * P + 100)) != 0, 0);
 	EXPECT_SIG("shared read in last partial page", try_read(s + 3 * P - 1), 0);
-	CHECK(shows_pattern(s, 0, 2 * P + 100));
+	CHECK(holds(s, 0, 2 * P + 100, pat, 0));
 	for (size_t i = 2 * P + 100; i < 3 * P; i++)
 		CHECK(s[i] == 0);
 	printf("tail of partial page zero: ok\n");
@@ -241,7 +148,7 @@ int main(void)
 	/* Truncation takes away private copies past the new end as well. */
 	EXPECT_SIG("private written page past new EOF", try_read(m + 5 * P), SIGBUS);
 	EXPECT_SIG("private read in last partial page", try_read(m + 2 * P + 100), 0);
-	CHECK(m[2 * P + 100] == 0 && m[2 * P + 99] == (char)pat(2 * P + 99));
+	CHECK(m[2 * P + 100] == 0 && m[2 * P + 99] == (char)pat(2 * P + 99, 0));
 
 	/* msync errors. */
 	EXPECT("msync unaligned", msync(s + 1, P, MS_ASYNC) != 0, EINVAL);

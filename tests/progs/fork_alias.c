@@ -13,38 +13,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define NPAGES 3
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
+#define NPAGES 3
 
 static long P, len;
 
-static unsigned char pat(long off, int seed)
+static unsigned char pat(size_t off, int seed)
 {
 	return (unsigned char)(off * 11 + (off / P) * 17 + seed * 71 + 3);
-}
-
-static void fill(unsigned char *p, int seed)
-{
-	for (long off = 0; off < len; off++)
-		p[off] = pat(off, seed);
-}
-
-static int holds(const unsigned char *p, int seed)
-{
-	for (long off = 0; off < len; off++)
-		if (p[off] != pat(off, seed))
-			return 0;
-	return 1;
 }
 
 /* A second mapping of the shared pages at p (old size 0), placed where the kernel likes. */
@@ -57,25 +34,6 @@ static unsigned char *alias(unsigned char *p)
 	return q;
 }
 
-static int hole(const unsigned char *p)
-{
-	unsigned char vec;
-
-	if (mincore((void *)p, len, &vec) == 0)
-		return 0;
-	CHECK(errno == ENOMEM);
-	return 1;
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	CHECK(pid > 0);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 int main(void)
 {
 	unsigned char *p, *q, *r;
@@ -85,44 +43,44 @@ int main(void)
 	len = NPAGES * P;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED);
-	fill(p, 1);
+	fill(p, 0, len, pat, 1);
 	q = alias(p);
-	CHECK(holds(q, 1));
-	fill(q, 2);
-	CHECK(holds(p, 2));
+	CHECK(holds(q, 0, len, pat, 1));
+	fill(q, 0, len, pat, 2);
+	CHECK(holds(p, 0, len, pat, 2));
 	printf("fork_alias: the two aliases share their pages\n");
 
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		CHECK(holds(p, 2) && holds(q, 2));
-		fill(p, 3);
-		CHECK(holds(q, 3));
-		fill(q, 4);
-		CHECK(holds(p, 4));
+		CHECK(holds(p, 0, len, pat, 2) && holds(q, 0, len, pat, 2));
+		fill(p, 0, len, pat, 3);
+		CHECK(holds(q, 0, len, pat, 3));
+		fill(q, 0, len, pat, 4);
+		CHECK(holds(p, 0, len, pat, 4));
 		r = alias(q);
-		CHECK(holds(r, 4));
-		fill(r, 5);
-		CHECK(holds(p, 5) && holds(q, 5));
+		CHECK(holds(r, 0, len, pat, 4));
+		fill(r, 0, len, pat, 5);
+		CHECK(holds(p, 0, len, pat, 5) && holds(q, 0, len, pat, 5));
 		exit(0);
 	}
 	reap(pid);
-	CHECK(holds(p, 5) && holds(q, 5));
+	CHECK(holds(p, 0, len, pat, 5) && holds(q, 0, len, pat, 5));
 	printf("fork_alias: the child's writes through each alias reached the parent\n");
 
 	CHECK(munmap(p, len) == 0);
-	CHECK(hole(p));
-	CHECK(holds(q, 5));
+	CHECK(!mapped(p, len));
+	CHECK(holds(q, 0, len, pat, 5));
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		CHECK(hole(p));
-		CHECK(holds(q, 5));
-		fill(q, 6);
+		CHECK(!mapped(p, len));
+		CHECK(holds(q, 0, len, pat, 5));
+		fill(q, 0, len, pat, 6);
 		exit(0);
 	}
 	reap(pid);
-	CHECK(holds(q, 6));
+	CHECK(holds(q, 0, len, pat, 6));
 	printf("fork_alias: with the first alias unmapped the other still reached the parent\n");
 	CHECK(munmap(q, len) == 0);
 	return 0;

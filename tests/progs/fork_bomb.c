@@ -10,58 +10,35 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "progs.h"
+
 #define NCHILDREN 300
 #define MAXALIVE  20
 #define NPAGES	  4   /* pages each child maps */
 #define BROKEN	  250 /* a child's exit status when one of its checks fails */
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 
 static long P;
 static unsigned char *parent_page; /* private: each child gets its own copy */
 static pid_t pids[NCHILDREN];
 static int reaped[NCHILDREN];
 
-static unsigned char pat(long off, int seed)
+static unsigned char pat(size_t off, int seed)
 {
 	return (unsigned char)(off * 5 + seed * 31 + 1);
-}
-
-static int holds(const unsigned char *p, long len, int seed)
-{
-	for (long off = 0; off < len; off++)
-		if (p[off] != pat(off, seed))
-			return 0;
-	return 1;
-}
-
-static void fill(unsigned char *p, long len, int seed)
-{
-	for (long off = 0; off < len; off++)
-		p[off] = pat(off, seed);
 }
 
 static void child(int idx)
 {
 	unsigned char *m;
 
-	if (!holds(parent_page, P, 0))
+	if (!holds(parent_page, 0, P, pat, 0))
 		_exit(BROKEN);
-	fill(parent_page, P, idx + 1);
+	fill(parent_page, 0, P, pat, idx + 1);
 	m = mmap(NULL, NPAGES * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		_exit(BROKEN + 1);
-	fill(m, NPAGES * P, idx);
-	if (!holds(m, NPAGES * P, idx) || !holds(parent_page, P, idx + 1))
+	fill(m, 0, NPAGES * P, pat, idx);
+	if (!holds(m, 0, NPAGES * P, pat, idx) || !holds(parent_page, 0, P, pat, idx + 1))
 		_exit(BROKEN + 2);
 	if (munmap(m, NPAGES * P) != 0)
 		_exit(BROKEN + 3);
@@ -94,7 +71,7 @@ int main(void)
 	P = sysconf(_SC_PAGESIZE);
 	parent_page = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(parent_page != MAP_FAILED);
-	fill(parent_page, P, 0);
+	fill(parent_page, 0, P, pat, 0);
 
 	fflush(stdout);
 	for (int i = 0; i < NCHILDREN; i++) {
@@ -115,7 +92,7 @@ int main(void)
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1);
 	for (int i = 0; i < NCHILDREN; i++)
 		CHECK(reaped[i]);
-	CHECK(holds(parent_page, P, 0));
+	CHECK(holds(parent_page, 0, P, pat, 0));
 	printf("fork_bomb: %d children, at most %d alive, every status right\n", NCHILDREN,
 	       MAXALIVE);
 	CHECK(munmap(parent_page, P) == 0);

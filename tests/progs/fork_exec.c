@@ -10,42 +10,19 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "progs.h"
+
 #define NTRUE	20
 #define NO_EXEC 127 /* a child's exit status when execve fails */
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 
 extern char **environ;
 
 static long P;
 static unsigned char *page;
 
-static unsigned char pat(long off, int seed)
+static unsigned char pat(size_t off, int seed)
 {
 	return (unsigned char)(off * 9 + seed * 47 + 2);
-}
-
-static void fill(unsigned char *p, int seed)
-{
-	for (long off = 0; off < P; off++)
-		p[off] = pat(off, seed);
-}
-
-static int holds(const unsigned char *p, int seed)
-{
-	for (long off = 0; off < P; off++)
-		if (p[off] != pat(off, seed))
-			return 0;
-	return 1;
 }
 
 /* Forks a child that dirties its memory and executes argv; returns its wait status. */
@@ -59,13 +36,13 @@ static int run(char *const argv[], int seed)
 	if (pid == 0) {
 		unsigned char *m;
 
-		if (!holds(page, 0))
+		if (!holds(page, 0, P, pat, 0))
 			_exit(NO_EXEC - 1);
-		fill(page, seed);
+		fill(page, 0, P, pat, seed);
 		m = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			_exit(NO_EXEC - 2);
-		fill(m, seed);
+		fill(m, 0, P, pat, seed);
 		execve(argv[0], argv, environ);
 		_exit(NO_EXEC);
 	}
@@ -83,7 +60,7 @@ int main(void)
 	P = sysconf(_SC_PAGESIZE);
 	page = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(page != MAP_FAILED);
-	fill(page, 0);
+	fill(page, 0, P, pat, 0);
 
 	for (int i = 0; i < NTRUE; i++) {
 		status = run(true_argv, i + 1);
@@ -95,7 +72,7 @@ int main(void)
 	CHECK(WIFEXITED(status));
 	printf("fork_exec: /bin/sh -c 'exit 7' exited %d\n", WEXITSTATUS(status));
 	CHECK(WEXITSTATUS(status) == 7);
-	CHECK(holds(page, 0));
+	CHECK(holds(page, 0, P, pat, 0));
 	CHECK(munmap(page, P) == 0);
 	return 0;
 }

@@ -14,58 +14,17 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define NPAGES 4 /* pages in each region; the last private page is never written by the parent */
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
+#define NPAGES 4 /* pages in each region; the last private page is never written by the parent */
 
 static long P;
 static char outbuf[8192];
 static unsigned char *priv, *shrd, *heap;
 
-static unsigned char pat(long off, int seed)
+static unsigned char pat(size_t off, int seed)
 {
 	return (unsigned char)(off * 7 + (off / P) * 29 + seed * 53 + 1);
-}
-
-static void fill(unsigned char *p, long len, int seed)
-{
-	for (long off = 0; off < len; off++)
-		p[off] = pat(off, seed);
-}
-
-static int holds(const unsigned char *p, long len, int seed)
-{
-	for (long off = 0; off < len; off++)
-		if (p[off] != pat(off, seed))
-			return 0;
-	return 1;
-}
-
-static int zero(const unsigned char *p, long len)
-{
-	for (long off = 0; off < len; off++)
-		if (p[off])
-			return 0;
-	return 1;
-}
-
-/* Waits for pid and fails unless it exited 0. */
-static void reap(pid_t pid)
-{
-	int status;
-
-	CHECK(pid > 0);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* The first child: sees the parent's pre-fork content, then writes over all of it. */
@@ -74,18 +33,18 @@ static void child1(void)
 	char *brk0 = sbrk(0);
 	unsigned char *more;
 
-	CHECK(holds(priv, (NPAGES - 1) * P, 1));
+	CHECK(holds(priv, 0, (NPAGES - 1) * P, pat, 1));
 	CHECK(zero(priv + (NPAGES - 1) * P, P));
-	CHECK(holds(shrd, NPAGES * P, 2));
-	CHECK(holds(heap, NPAGES * P, 3));
-	fill(priv, NPAGES * P, 11);
-	fill(shrd, NPAGES * P, 12);
-	fill(heap, NPAGES * P, 13);
+	CHECK(holds(shrd, 0, NPAGES * P, pat, 2));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 3));
+	fill(priv, 0, NPAGES * P, pat, 11);
+	fill(shrd, 0, NPAGES * P, pat, 12);
+	fill(heap, 0, NPAGES * P, pat, 13);
 	more = sbrk(2 * P);
 	CHECK(more != (void *)-1 && (char *)more == brk0);
-	fill(more, 2 * P, 14);
-	CHECK(holds(priv, NPAGES * P, 11) && holds(shrd, NPAGES * P, 12));
-	CHECK(holds(heap, NPAGES * P, 13) && holds(more, 2 * P, 14));
+	fill(more, 0, 2 * P, pat, 14);
+	CHECK(holds(priv, 0, NPAGES * P, pat, 11) && holds(shrd, 0, NPAGES * P, pat, 12));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 13) && holds(more, 0, 2 * P, pat, 14));
 	exit(0);
 }
 
@@ -96,16 +55,16 @@ static void child2(int rfd, int wfd)
 {
 	char c = 'x';
 
-	CHECK(holds(priv, NPAGES * P, 21));
-	CHECK(holds(shrd, NPAGES * P, 22));
-	CHECK(holds(heap, NPAGES * P, 23));
+	CHECK(holds(priv, 0, NPAGES * P, pat, 21));
+	CHECK(holds(shrd, 0, NPAGES * P, pat, 22));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 23));
 	CHECK(write(wfd, &c, 1) == 1);
 	CHECK(read(rfd, &c, 1) == 0);
-	CHECK(holds(priv, NPAGES * P, 21));
-	CHECK(holds(shrd, NPAGES * P, 32));
-	CHECK(holds(heap, NPAGES * P, 23));
-	fill(priv, NPAGES * P, 41);
-	fill(heap, NPAGES * P, 43);
+	CHECK(holds(priv, 0, NPAGES * P, pat, 21));
+	CHECK(holds(shrd, 0, NPAGES * P, pat, 32));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 23));
+	fill(priv, 0, NPAGES * P, pat, 41);
+	fill(heap, 0, NPAGES * P, pat, 43);
 	exit(0);
 }
 
@@ -123,9 +82,9 @@ int main(void)
 	CHECK(priv != MAP_FAILED && shrd != MAP_FAILED);
 	heap = sbrk(NPAGES * P);
 	CHECK(heap != (void *)-1);
-	fill(priv, (NPAGES - 1) * P, 1);
-	fill(shrd, NPAGES * P, 2);
-	fill(heap, NPAGES * P, 3);
+	fill(priv, 0, (NPAGES - 1) * P, pat, 1);
+	fill(shrd, 0, NPAGES * P, pat, 2);
+	fill(heap, 0, NPAGES * P, pat, 3);
 	brk_before = sbrk(0);
 
 	fflush(stdout);
@@ -133,16 +92,16 @@ int main(void)
 	if (pid == 0)
 		child1();
 	reap(pid);
-	CHECK(holds(priv, (NPAGES - 1) * P, 1));
+	CHECK(holds(priv, 0, (NPAGES - 1) * P, pat, 1));
 	CHECK(zero(priv + (NPAGES - 1) * P, P));
-	CHECK(holds(heap, NPAGES * P, 3));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 3));
 	CHECK(sbrk(0) == brk_before);
-	CHECK(holds(shrd, NPAGES * P, 12));
+	CHECK(holds(shrd, 0, NPAGES * P, pat, 12));
 	printf("fork_memory: first child's private and brk writes unseen, shared writes seen\n");
 
-	fill(priv, NPAGES * P, 21);
-	fill(shrd, NPAGES * P, 22);
-	fill(heap, NPAGES * P, 23);
+	fill(priv, 0, NPAGES * P, pat, 21);
+	fill(shrd, 0, NPAGES * P, pat, 22);
+	fill(heap, 0, NPAGES * P, pat, 23);
 	CHECK(pipe(down) == 0 && pipe(up) == 0);
 	fflush(stdout);
 	pid = fork();
@@ -155,15 +114,15 @@ int main(void)
 	close(down[0]);
 	close(up[1]);
 	CHECK(read(up[0], &c, 1) == 1);
-	fill(priv, NPAGES * P, 31);
-	fill(shrd, NPAGES * P, 32);
-	fill(heap, NPAGES * P, 33);
+	fill(priv, 0, NPAGES * P, pat, 31);
+	fill(shrd, 0, NPAGES * P, pat, 32);
+	fill(heap, 0, NPAGES * P, pat, 33);
 	close(down[1]);
 	reap(pid);
 	close(up[0]);
-	CHECK(holds(priv, NPAGES * P, 31));
-	CHECK(holds(shrd, NPAGES * P, 32));
-	CHECK(holds(heap, NPAGES * P, 33));
+	CHECK(holds(priv, 0, NPAGES * P, pat, 31));
+	CHECK(holds(shrd, 0, NPAGES * P, pat, 32));
+	CHECK(holds(heap, 0, NPAGES * P, pat, 33));
 	CHECK(sbrk(0) == brk_before);
 	printf("fork_memory: second child saw the parent's new content, not its later writes\n");
 

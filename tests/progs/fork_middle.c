@@ -14,52 +14,22 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define NPAGES 16
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
+#define NPAGES 16
 
 static long P;
 static unsigned char *p;
 
-static unsigned char pat(long off, int seed)
+static unsigned char pat(size_t off, int seed)
 {
 	return (unsigned char)(off * 3 + (off / P) * 37 + seed * 101 + 7);
 }
 
 /* Writes the pattern `seed` over page pg. */
-static void fill(int pg, int seed)
+static void fill_page(int pg, int seed)
 {
-	for (long off = pg * P; off < (pg + 1) * P; off++)
-		p[off] = pat(off, seed);
-}
-
-/* True when page pg holds the pattern `seed`. */
-static int holds(int pg, int seed)
-{
-	for (long off = pg * P; off < (pg + 1) * P; off++)
-		if (p[off] != pat(off, seed))
-			return 0;
-	return 1;
-}
-
-/* True when page pg is not mapped. */
-static int hole(int pg)
-{
-	unsigned char vec;
-
-	if (mincore(p + pg * P, P, &vec) == 0)
-		return 0;
-	CHECK(errno == ENOMEM);
-	return 1;
+	fill(p, pg * P, (pg + 1) * P, pat, seed);
 }
 
 /* Checks the whole mapping: a page whose bit is set in holes is a hole, the others are mapped and
@@ -68,23 +38,13 @@ static void expect(unsigned holes, const int *seeds)
 {
 	for (int pg = 0; pg < NPAGES; pg++) {
 		if (holes & (1u << pg)) {
-			CHECK(hole(pg));
+			CHECK(!mapped(p + pg * P, P));
 		} else {
-			CHECK(!hole(pg));
-			CHECK(holds(pg, seeds[pg]));
+			CHECK(mapped(p + pg * P, P));
+			CHECK(holds(p, pg * P, (pg + 1) * P, pat, seeds[pg]));
 		}
 	}
 }
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	CHECK(pid > 0);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 int main(void)
 {
 	int seeds[NPAGES] = {0};
@@ -95,7 +55,7 @@ int main(void)
 	p = mmap(NULL, NPAGES * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED);
 	for (int pg = 0; pg < NPAGES; pg++)
-		fill(pg, seeds[pg] = 1);
+		fill_page(pg, seeds[pg] = 1);
 	CHECK(munmap(p + 4 * P, 4 * P) == 0);
 	holes = 0xf0;
 	expect(holes, seeds);
@@ -106,8 +66,8 @@ int main(void)
 		int mine[NPAGES];
 
 		expect(holes, seeds);
-		fill(10, 2);
-		fill(2, 3);
+		fill_page(10, 2);
+		fill_page(2, 3);
 		for (int pg = 0; pg < NPAGES; pg++)
 			mine[pg] = pg == 10 ? 2 : pg == 2 ? 3 : seeds[pg];
 		expect(holes, mine);
@@ -117,7 +77,7 @@ int main(void)
 	expect(holes, seeds);
 	printf("fork_middle: first child saw both pieces, its writes stayed its own\n");
 
-	fill(9, seeds[9] = 4);
+	fill_page(9, seeds[9] = 4);
 	CHECK(munmap(p, P) == 0);
 	CHECK(munmap(p + 12 * P, 2 * P) == 0);
 	holes |= 1u << 0 | 1u << 12 | 1u << 13;
@@ -129,7 +89,7 @@ int main(void)
 		int mine[NPAGES];
 
 		expect(holes, seeds);
-		fill(14, 5);
+		fill_page(14, 5);
 		CHECK(munmap(p + P, 2 * P) == 0);
 		CHECK(munmap(p + 8 * P, P) == 0);
 		for (int pg = 0; pg < NPAGES; pg++)

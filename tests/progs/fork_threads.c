@@ -16,19 +16,10 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "progs.h"
+
 #define NTHREADS 3
 #define NFORKS	 50
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 
 struct pair {
 	long a, b;
@@ -92,7 +83,7 @@ int main(void)
 
 	for (int i = 0; i < NFORKS; i++) {
 		long before[NTHREADS], after[NTHREADS];
-		int fds[2], status;
+		int fds[2];
 		pid_t pid;
 
 		CHECK(pipe(fds) == 0);
@@ -110,8 +101,7 @@ int main(void)
 		close(fds[0]);
 		CHECK(write(fds[1], after, sizeof(after)) == (ssize_t)sizeof(after));
 		close(fds[1]);
-		CHECK(waitpid(pid, &status, 0) == pid);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		reap(pid);
 	}
 
 	atomic_store(&stop, 1);

@@ -9,7 +9,6 @@
  * stack may have grown. A refusal is a SIGSEGV, caught on an alternate stack and reported by
  * its si_code. */
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,121 +18,26 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#define KiB  (1UL << 10)
-#define MiB  (1UL << 20)
+#include "progs.h"
+
 #define AREA (64 * MiB)
 #define GAP  (256 * P) /* stack_guard_gap */
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 /* Touches p (a write when w, else a read), prints "<what>: <result>" and fails unless the
  * result is `want` (0 for no fault, else the SIGSEGV's si_code). */
-#define TOUCH(what, p, w, want) expect(what, touch(p, w), want, __LINE__)
+#define TOUCH(what, p, w, want) expect_as(segv_code_name, what, touch(p, w), want, __LINE__)
 
 static size_t P;
-static sigjmp_buf fault_jmp;
-static volatile sig_atomic_t fault_code;
-static void *volatile fault_addr;
-static char altstack[64 * 1024];
 
-static const char *code_name(int code)
-{
-	switch (code) {
-	case 0:
-		return "ok";
-	case SEGV_MAPERR:
-		return "SEGV_MAPERR";
-	case SEGV_ACCERR:
-		return "SEGV_ACCERR";
-	default:
-		return "SEGV_?";
-	}
-}
-
-static void on_segv(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	fault_code = si->si_code;
-	fault_addr = si->si_addr;
-	siglongjmp(fault_jmp, 1);
-}
-
-static unsigned char pat(const char *p)
-{
-	uintptr_t a = (uintptr_t)p;
-
-	return (unsigned char)(a * 7 + (a >> 12) * 19 + 5);
-}
-
-/* 0, or the si_code of the SIGSEGV the access gave (whose si_addr must be p). */
+/* 0, or the si_code of the SIGSEGV the access gave (whose si_addr must be p). A write stores
+ * the pattern's byte. */
 static int touch(char *p, int w)
 {
-	volatile char *v = p;
-
-	fault_code = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0) {
-		if (w)
-			*v = (char)pat(p);
-		else
-			(void)*v;
+	if ((w ? try_write(p, (char)addr_pattern(p)) : try_read(p)) == 0)
 		return 0;
-	}
 	CHECK(fault_code != 0);
 	CHECK(fault_addr == (void *)p);
 	return fault_code;
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, code_name(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, code_name(got),
-		       code_name(want), line);
-		exit(1);
-	}
-}
-
-/* Whether [p, p + len) is all mapped (mincore fails with ENOMEM on a hole). */
-static int mapped(const char *p, size_t len)
-{
-	static unsigned char vec[8192];
-
-	CHECK(len / P <= sizeof(vec));
-	if (mincore((void *)p, len, vec) == 0)
-		return 1;
-	CHECK(errno == ENOMEM);
-	return 0;
-}
-
-static void fill(char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (char)pat(p + i);
-}
-
-static int kept(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] != pat(p + i))
-			return 0;
-	return 1;
-}
-
-static int zero(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
 }
 
 /* A 4-page MAP_GROWSDOWN mapping ending at top, filled with the pattern. */
@@ -143,7 +47,7 @@ static char *stack_at(char *top)
 		       MAP_GROWSDOWN | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 	CHECK(s == top - 4 * P);
-	fill(s, 4 * P);
+	fill_addr(s, 4 * P);
 	return s;
 }
 
@@ -189,28 +93,16 @@ static void set_stack_limit(rlim_t cur)
 
 int main(void)
 {
-	struct sigaction sa;
-	stack_t ss;
 	char *area, *top, *s, *below, *q, *q1, *q2;
 	uintptr_t min_addr;
 
 	P = (size_t)sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ss.ss_sp = altstack;
-	ss.ss_size = sizeof(altstack);
-	ss.ss_flags = 0;
-	CHECK(sigaltstack(&ss, NULL) == 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	catch_fault(SIGSEGV, 1);
 	set_stack_limit(8 * MiB);
 
 	/* A free area: nothing below any stack but what is placed there. */
-	area = mmap(NULL, AREA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(munmap(area, AREA) == 0);
+	area = free_range(AREA);
 
 	/* 1. Page by page: each touch right below the lowest page touched so far. */
 	top = area + 64 * MiB;
@@ -219,12 +111,12 @@ int main(void)
 		q = s - i * P;
 		if (touch(q + P - 1, 1) != 0)
 			FAIL("touch the page below");
-		fill(q, P);
+		fill_addr(q, P);
 		CHECK(mapped(q, (size_t)(top - q)));
 	}
 	q = s - 64 * P;
 	printf("grow page by page, 64 pages: ok\n");
-	CHECK(kept(q, (size_t)(top - q)));
+	CHECK(holds_addr(q, (size_t)(top - q)));
 	printf("content kept: ok\n");
 
 	/* 2. Jumps: 1 MiB below the lowest page, then 3 MiB below that. */
@@ -232,12 +124,12 @@ int main(void)
 	TOUCH("grow by touching 1 MiB below the bottom", q1, 1, 0);
 	CHECK(mapped(q1, (size_t)(top - q1)));
 	CHECK(zero(q1 + 1, (size_t)(q - q1 - 1)));
-	CHECK(kept(q, (size_t)(top - q)));
+	CHECK(holds_addr(q, (size_t)(top - q)));
 	q2 = q1 - 3 * MiB;
 	TOUCH("grow by touching 3 MiB below the bottom", q2, 1, 0);
 	CHECK(mapped(q2, (size_t)(top - q2)));
 	CHECK(zero(q2 + 1, (size_t)(q1 - q2 - 1)));
-	CHECK(kept(q1, 1) && kept(q, (size_t)(top - q)));
+	CHECK(holds_addr(q1, 1) && holds_addr(q, (size_t)(top - q)));
 	printf("content kept after the jumps: ok\n");
 
 	/* 3. The guard gap: an accessible mapping 512 KiB below the bottom. */
@@ -246,7 +138,7 @@ int main(void)
 	below = mmap(s - 512 * KiB - 16 * P, 16 * P, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(below == s - 512 * KiB - 16 * P);
-	fill(below, 16 * P);
+	fill_addr(below, 16 * P);
 	q = below + 16 * P; /* right above it */
 	TOUCH("touch right above an accessible mapping 512 KiB below", q, 1, SEGV_MAPERR);
 	TOUCH("touch right below the stack, 512 KiB above it", s - 1, 1, SEGV_MAPERR);
@@ -255,10 +147,10 @@ int main(void)
 	CHECK(mprotect(below, 16 * P, PROT_NONE) == 0);
 	TOUCH("touch right above it once it is PROT_NONE", q, 1, 0);
 	CHECK(mapped(q, (size_t)(top - q)));
-	CHECK(kept(q, 1) && zero(q + 1, (size_t)(s - q - 1)) && kept(s, 4 * P));
+	CHECK(holds_addr(q, 1) && zero(q + 1, (size_t)(s - q - 1)) && holds_addr(s, 4 * P));
 	TOUCH("touch the PROT_NONE mapping's last byte", q - 1, 0, SEGV_ACCERR);
 	CHECK(mprotect(below, 16 * P, PROT_READ) == 0);
-	CHECK(kept(below, 16 * P));
+	CHECK(holds_addr(below, 16 * P));
 
 	/* The exact rule: the new start must be at least the gap above an accessible mapping. */
 	top = area + 44 * MiB;
@@ -273,7 +165,7 @@ int main(void)
 	TOUCH("touch the gap above it", q, 1, 0);
 	CHECK(mapped(q, (size_t)(top - q)) && !mapped(q - P, P));
 	TOUCH("touch right below the grown stack", q - 1, 1, SEGV_MAPERR);
-	CHECK(kept(q, 1) && kept(s, 4 * P));
+	CHECK(holds_addr(q, 1) && holds_addr(s, 4 * P));
 
 	/* 4. RLIMIT_STACK: the stack's size from its top, limited to 2 MiB. */
 	set_stack_limit(2 * MiB);
@@ -285,7 +177,8 @@ int main(void)
 	      1, SEGV_MAPERR);
 	TOUCH("RLIMIT_STACK 2 MiB: touch 2 MiB below the top", top - 2 * MiB, 1, 0);
 	CHECK(mapped(top - 2 * MiB, 2 * MiB) && !mapped(top - 2 * MiB - P, P));
-	CHECK(kept(top - 3 * MiB / 2, 1) && kept(top - 2 * MiB, 1) && kept(s, 4 * P));
+	CHECK(holds_addr(top - 3 * MiB / 2, 1) && holds_addr(top - 2 * MiB, 1) &&
+	      holds_addr(s, 4 * P));
 	set_stack_limit(8 * MiB);
 	TOUCH("RLIMIT_STACK 8 MiB again: touch 2.5 MiB below the top", top - 5 * MiB / 2, 1, 0);
 
@@ -296,13 +189,13 @@ int main(void)
 	TOUCH("write below a read-only stack", s - 1, 1, SEGV_ACCERR);
 	CHECK(mapped(s - P, (size_t)(top - (s - P))));
 	TOUCH("read the page the write grew", s - P, 0, 0);
-	CHECK(zero(s - P, P) && kept(s, 4 * P));
+	CHECK(zero(s - P, P) && holds_addr(s, 4 * P));
 	TOUCH("write into the read-only stack", s, 1, SEGV_ACCERR);
 	TOUCH("read 1 MiB below the read-only stack", s - 1 * MiB, 0, 0);
 	CHECK(zero(s - 1 * MiB, 1 * MiB));
 	CHECK(mprotect(top - P, P, PROT_READ | PROT_WRITE | PROT_GROWSDOWN) == 0);
 	TOUCH("write below it once it is writable again", s - 1 * MiB - 1, 1, 0);
-	CHECK(kept(s, 4 * P) && kept(s - 1 * MiB - 1, 1));
+	CHECK(holds_addr(s, 4 * P) && holds_addr(s - 1 * MiB - 1, 1));
 
 	/* 6. A write below a PROT_NONE stack grows it too, then faults on the protection. */
 	top = area + 20 * MiB;
@@ -313,7 +206,7 @@ int main(void)
 	TOUCH("read below the PROT_NONE stack", s - 1 * MiB, 0, SEGV_ACCERR);
 	CHECK(mapped(s - 1 * MiB, (size_t)(top - (s - 1 * MiB))));
 	CHECK(mprotect(top - P, P, PROT_READ | PROT_GROWSDOWN) == 0);
-	CHECK(zero(s - 1 * MiB, 1 * MiB) && kept(s, 4 * P));
+	CHECK(zero(s - 1 * MiB, 1 * MiB) && holds_addr(s, 4 * P));
 
 	/* 7. mmap_min_addr: no growth below it, whatever the stack's other room. */
 	min_addr = mmap_min_addr();
@@ -321,7 +214,7 @@ int main(void)
 	CHECK(!mapped((char *)min_addr, 4 * MiB));
 	s = stack_at(top);
 	TOUCH("touch at mmap_min_addr", (char *)min_addr, 1, 0);
-	CHECK(mapped((char *)min_addr, 2 * MiB) && kept(s, 4 * P));
+	CHECK(mapped((char *)min_addr, 2 * MiB) && holds_addr(s, 4 * P));
 	TOUCH("touch a byte below mmap_min_addr", (char *)min_addr - 1, 1, SEGV_MAPERR);
 	CHECK(munmap((char *)min_addr, 2 * MiB) == 0);
 

@@ -20,8 +20,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#define KiB    (1UL << 10)
-#define MiB    (1UL << 20)
+#include "progs.h"
+
 #define G      (256 * KiB)
 #define SMALL  (G - 56 * KiB)
 #define BEYOND (G + 64 * KiB)
@@ -29,31 +29,8 @@
 #define FRAME  (4 * KiB)
 #define FRAMES (DEPTH / FRAME)
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-
 static int fd;			      /* a file of BEYOND bytes of content[] */
 static unsigned char content[BEYOND]; /* what the file holds */
-
-static const char *ename(long err)
-{
-	switch (err) {
-	case EFAULT:
-		return "EFAULT";
-	case ENOMEM:
-		return "ENOMEM";
-	default:
-		return "E?";
-	}
-}
 
 /* pread(2) as a system call made in place: no call, so nothing is pushed below the stack
  * pointer. The result, or -errno. */
@@ -75,17 +52,23 @@ static inline long pread_here(int f, void *buf, size_t n)
 #endif
 }
 
+/* What a read of n bytes of the file into buf that returned r gave: "ok", or what went wrong. */
+static const char *read_result(long r, const unsigned char *buf, size_t n)
+{
+	if (r < 0)
+		return ename((int)-r);
+	if (r != (long)n)
+		return "short";
+	return memcmp(buf, content, n) == 0 ? "ok" : "wrong content";
+}
+
 /* Reads the file into a local array nothing has touched: "ok", or what went wrong. */
 static const char *__attribute__((noinline)) read_small(void)
 {
 	unsigned char buf[SMALL];
 	long r = pread_here(fd, buf, sizeof(buf));
 
-	if (r < 0)
-		return ename(-r);
-	if (r != (long)sizeof(buf))
-		return "short";
-	return memcmp(buf, content, sizeof(buf)) == 0 ? "ok" : "wrong content";
+	return read_result(r, buf, sizeof(buf));
 }
 
 static const char *__attribute__((noinline)) read_beyond(void)
@@ -93,11 +76,7 @@ static const char *__attribute__((noinline)) read_beyond(void)
 	unsigned char buf[BEYOND];
 	long r = pread_here(fd, buf, sizeof(buf));
 
-	if (r < 0)
-		return ename(-r);
-	if (r != (long)sizeof(buf))
-		return "short";
-	return memcmp(buf, content, sizeof(buf)) == 0 ? "ok" : "wrong content";
+	return read_result(r, buf, sizeof(buf));
 }
 
 static void *page_of(const void *p)
@@ -130,13 +109,12 @@ static long __attribute__((noinline)) recurse(int depth)
 /* The file: an unlinked temporary one holding content[]. */
 static void make_file(void)
 {
-	char path[] = "/tmp/grow_mainstack.XXXXXX";
+	char path[4096];
 	size_t done = 0;
 
 	for (size_t i = 0; i < BEYOND; i++)
 		content[i] = (unsigned char)(i * 31 + (i >> 12) * 7 + 1);
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
+	fd = temp_file("grow_mainstack", path, sizeof(path));
 	CHECK(unlink(path) == 0);
 	while (done < BEYOND) {
 		ssize_t n = write(fd, content + done, BEYOND - done);
@@ -149,16 +127,11 @@ static void make_file(void)
 int main(int argc, char **argv)
 {
 	unsigned char vec;
-	struct rlimit rl;
 	const char *r;
 	long bad;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	CHECK(getrlimit(RLIMIT_STACK, &rl) == 0);
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 8 * MiB) {
-		rl.rlim_cur = 8 * MiB;
-		CHECK(setrlimit(RLIMIT_STACK, &rl) == 0);
-	}
+	stack_limit_at_least(8 * MiB);
 	make_file();
 
 	/* A memory call (one starmm-run traps: a stop of this thread) right before each read. */

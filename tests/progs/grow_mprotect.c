@@ -7,7 +7,6 @@
  * its pages from the lowest one touched upward are looked at (nothing says how far below
  * that a stack may have grown). */
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,141 +16,30 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#define MiB	 (1UL << 20)
-#define AREA	 (32 * MiB)
-#define MAXPAGES 64
-#define RW	 (PROT_READ | PROT_WRITE)
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
+#define AREA (32 * MiB)
+#define RW   (PROT_READ | PROT_WRITE)
+
 /* Touches p (a write when w), prints "<what>: <result>" and fails unless the result is `want`
- * (0 when no fault, else 1000 + the SIGSEGV's si_code). */
-#define TOUCH(what, p, w, want)	     expect(what, touch(p, w), want, __LINE__)
-#define ACCESS_MAP(what, p, n, want) access_map(what, p, n, want, __LINE__)
+ * (0 when no fault, else the SIGSEGV's si_code). */
+#define TOUCH(what, p, w, want) expect_as(segv_code_name, what, touch(p, w), want, __LINE__)
 
 static size_t P;
-static sigjmp_buf fault_jmp;
-static volatile sig_atomic_t fault_code;
-static char altstack[64 * 1024];
 
-static const char *ename(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	case SEGV_MAPERR + 1000:
-		return "SEGV_MAPERR";
-	case SEGV_ACCERR + 1000:
-		return "SEGV_ACCERR";
-	default:
-		return "E?";
-	}
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
-
-static void on_segv(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	fault_code = si->si_code;
-	siglongjmp(fault_jmp, 1);
-}
-
-/* 0, or 1000 + the si_code of the SIGSEGV a one-byte write (w) or read of p gave. */
+/* 0, or the si_code of the SIGSEGV a one-byte write (w) or read of p gave. */
 static int touch(char *p, int w)
 {
-	volatile char *v = p;
-
-	fault_code = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0) {
-		if (w)
-			*v = 1;
-		else
-			(void)*v;
+	if ((w ? try_write(p, 1) : try_read(p)) == 0)
 		return 0;
-	}
 	CHECK(fault_code != 0);
-	return 1000 + fault_code;
-}
-
-/* Reads the byte at p and writes it back: 'w' when both work, 'r' when only the read does, '-'
- * when the read faults. */
-static char access_of(char *p)
-{
-	volatile char *v = p;
-	volatile int stage = 0;
-	char c;
-
-	fault_code = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0) {
-		c = *v;
-		stage = 1;
-		*v = c;
-		stage = 2;
-	}
-	return stage == 2 ? 'w' : stage == 1 ? 'r' : '-';
-}
-
-/* Prints the access of n pages from p (lowest first), 'x' for a page that is not mapped (found
- * with mincore, which touches nothing), and fails unless it is `want`. */
-static void access_map(const char *what, char *p, int n, const char *want, int line)
-{
-	char got[MAXPAGES + 1];
-
-	CHECK(n <= MAXPAGES);
-	for (int i = 0; i < n; i++) {
-		unsigned char v;
-
-		if (mincore(p + i * P, P, &v) != 0) {
-			CHECK(errno == ENOMEM);
-			got[i] = 'x';
-		} else {
-			got[i] = access_of(p + i * P);
-		}
-	}
-	got[n] = 0;
-	printf("%s: %s\n", what, got);
-	if (strcmp(got, want) != 0) {
-		printf("FAIL %s: Linux gives %s (line %d)\n", what, want, line);
-		exit(1);
-	}
+	return fault_code;
 }
 
 /* Every page of [p, p + len) mapped and giving access `want`. */
 static void all_pages(const char *what, char *p, size_t len, char want)
 {
-	static unsigned char vec[4096];
-
-	CHECK(len / P <= sizeof(vec));
-	CHECK(mincore(p, len, vec) == 0);
+	CHECK(mapped(p, len));
 	for (size_t off = 0; off < len; off += P)
 		if (access_of(p + off) != want) {
 			printf("FAIL %s: page %zu of %zu is not '%c' (line %d)\n", what, off / P,
@@ -159,21 +47,6 @@ static void all_pages(const char *what, char *p, size_t len, char want)
 			exit(1);
 		}
 	printf("%s: all %c\n", what, want);
-}
-
-static unsigned char pat(const char *p)
-{
-	uintptr_t a = (uintptr_t)p;
-
-	return (unsigned char)(a * 7 + (a >> 12) * 19 + 5);
-}
-
-static int kept(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] != pat(p + i))
-			return 0;
-	return 1;
 }
 
 /* n pages ending at top, growsdown or not, filled with the pattern. */
@@ -184,38 +57,20 @@ static char *map_at(char *top, int n, int growsdown)
 		 (growsdown ? MAP_GROWSDOWN : 0) | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 	CHECK(s == top - n * P);
-	for (size_t i = 0; i < n * P; i++)
-		s[i] = (char)pat(s + i);
+	fill_addr(s, n * P);
 	return s;
 }
 
 int main(void)
 {
-	struct sigaction sa;
-	struct rlimit rl;
-	stack_t ss;
 	char *area, *top, *s, *g;
 
 	P = (size_t)sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ss.ss_sp = altstack;
-	ss.ss_size = sizeof(altstack);
-	ss.ss_flags = 0;
-	CHECK(sigaltstack(&ss, NULL) == 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
-	CHECK(getrlimit(RLIMIT_STACK, &rl) == 0);
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 8 * MiB) {
-		rl.rlim_cur = 8 * MiB;
-		CHECK(setrlimit(RLIMIT_STACK, &rl) == 0);
-	}
+	catch_fault(SIGSEGV, 1);
+	stack_limit_at_least(8 * MiB);
 
-	area = mmap(NULL, AREA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(munmap(area, AREA) == 0);
+	area = free_range(AREA);
 
 	/* 1. A 16-page stack as mapped. */
 	top = area + 32 * MiB;
@@ -236,7 +91,7 @@ int main(void)
 	       mprotect(s + 2 * P, P, PROT_READ | PROT_GROWSDOWN) != 0, 0);
 	ACCESS_MAP("access from 4 pages below", s - 4 * P, 20, "rrrrrrrwwwwwwwwwwwww");
 	/* Growth takes the lowest part's protection. */
-	TOUCH("write 8 pages below", s - 8 * P, 1, SEGV_ACCERR + 1000);
+	TOUCH("write 8 pages below", s - 8 * P, 1, SEGV_ACCERR);
 	ACCESS_MAP("access from 8 pages below", s - 8 * P, 24, "rrrrrrrrrrrwwwwwwwwwwwww");
 	EXPECT("mprotect the top page RW|PROT_GROWSDOWN",
 	       mprotect(top - P, P, RW | PROT_GROWSDOWN) != 0, 0);
@@ -244,7 +99,7 @@ int main(void)
 	EXPECT("mprotect page 2 RW|PROT_GROWSDOWN",
 	       mprotect(s + 2 * P, P, RW | PROT_GROWSDOWN) != 0, 0);
 	ACCESS_MAP("access from 8 pages below", s - 8 * P, 24, "wwwwwwwwwwwwwwwwwwwwwwww");
-	CHECK(kept(s, 16 * P));
+	CHECK(holds_addr(s, 16 * P));
 
 	/* Grown in several steps (a page, then 1 MiB below): one stack down to its lowest page. */
 	top = area + 24 * MiB;
@@ -265,7 +120,7 @@ int main(void)
 	EXPECT("mprotect the page 512 KiB below RW|PROT_GROWSDOWN",
 	       mprotect(g - MiB / 2, P, RW | PROT_GROWSDOWN) != 0, 0);
 	all_pages("the stack from 1 MiB below", g - MiB, MiB + 4 * P, 'w');
-	CHECK(kept(g, 4 * P));
+	CHECK(holds_addr(g, 4 * P));
 
 	/* 3. A VMA split off by a plain mprotect stops PROT_GROWSDOWN. */
 	top = area + 16 * MiB;
@@ -289,7 +144,7 @@ int main(void)
 	       mprotect(s + 15 * P, P, RW | PROT_GROWSDOWN) != 0, 0);
 	ACCESS_MAP("access", s, 16, "rrww------wwwwww");
 	EXPECT("mprotect all RW", mprotect(s, 16 * P, RW) != 0, 0);
-	CHECK(kept(s, 16 * P));
+	CHECK(holds_addr(s, 16 * P));
 
 	/* 4. A range starting in the free gap below the stack. */
 	top = area + 8 * MiB;
@@ -301,7 +156,7 @@ int main(void)
 	       mprotect(s - 4 * P, 4 * P, PROT_READ | PROT_GROWSDOWN) != 0, ENOMEM);
 	EXPECT("mprotect 4 pages below READ", mprotect(s - 4 * P, 8 * P, PROT_READ) != 0, ENOMEM);
 	ACCESS_MAP("access from 4 pages below", s - 4 * P, 20, "xxxxrrrrwwwwwwwwwwww");
-	CHECK(kept(s, 16 * P));
+	CHECK(holds_addr(s, 16 * P));
 
 	/* 5. Not a growsdown mapping, or a growsdown one above a plain one. */
 	top = area + 4 * MiB;
@@ -319,7 +174,7 @@ int main(void)
 	EXPECT("mprotect page 2 of the plain one READ|PROT_GROWSDOWN",
 	       mprotect(s + 2 * P, P, PROT_READ | PROT_GROWSDOWN) != 0, EINVAL);
 	ACCESS_MAP("access from the growsdown one", g, 24, "rrrrrrrrrrwwwwwwwwwwwwww");
-	CHECK(kept(g, 8 * P) && kept(s, 16 * P));
+	CHECK(holds_addr(g, 8 * P) && holds_addr(s, 16 * P));
 
 	printf("grow_mprotect: all ok\n");
 	return 0;

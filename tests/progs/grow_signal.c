@@ -20,24 +20,13 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#define KiB	(1UL << 10)
-#define MiB	(1UL << 20)
+#include "progs.h"
+
 #define AREA	(16 * MiB)
 #define STACK	(64 * KiB)
 #define NEAR	(1 * KiB)  /* how close to the mapping's start the SIGUSR1 is raised */
 #define HANDLER (16 * KiB) /* the SIGUSR1 handler's array */
 #define LIMIT	(1 * MiB)  /* RLIMIT_STACK for the overflow */
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 
 static size_t P;
 static char *bottom; /* the start of the thread's growsdown mapping as mapped */
@@ -60,33 +49,6 @@ static char *stack_pointer(void)
 	sp = __builtin_frame_address(0);
 #endif
 	return sp;
-}
-
-static const char *code_name(int code)
-{
-	switch (code) {
-	case SEGV_MAPERR:
-		return "SEGV_MAPERR";
-	case SEGV_ACCERR:
-		return "SEGV_ACCERR";
-	default:
-		return "SEGV_?";
-	}
-}
-
-/* Whether [p, p + len) is all mapped (mincore fails with ENOMEM on a hole); p is rounded down
- * to its page. */
-static int mapped(const char *p, size_t len)
-{
-	static unsigned char vec[1024];
-	uintptr_t a = (uintptr_t)p & ~(P - 1);
-
-	len += (uintptr_t)p - a;
-	CHECK((len + P - 1) / P <= sizeof(vec));
-	if (mincore((void *)a, len, vec) == 0)
-		return 1;
-	CHECK(errno == ENOMEM);
-	return 0;
 }
 
 static long expected_sum(void)
@@ -210,12 +172,7 @@ static void *overflow_thread(void *arg)
 /* A 64 KiB growsdown mapping at the top of a free area of AREA bytes; sets bottom and top. */
 static void growsdown_stack(void)
 {
-	char *area =
-	    mmap(NULL, AREA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	CHECK(area != MAP_FAILED);
-	CHECK(munmap(area, AREA) == 0);
-	top = area + AREA;
+	top = free_range(AREA) + AREA;
 	bottom = mmap(top - STACK, STACK, PROT_READ | PROT_WRITE,
 		      MAP_GROWSDOWN | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(bottom == top - STACK);
@@ -276,7 +233,7 @@ int main(void)
 	growsdown_stack();
 	run_on_stack(overflow_thread);
 	CHECK(setrlimit(RLIMIT_STACK, &old) == 0);
-	printf("overflow caught: %s\n", overflow_code ? code_name(overflow_code) : "no");
+	printf("overflow caught: %s\n", overflow_code ? segv_code_name(overflow_code) : "no");
 	CHECK(overflow_code == SEGV_MAPERR);
 	printf("handler on the alternate stack: %s\n", overflow_on_alt ? "yes" : "no");
 	CHECK(overflow_on_alt);

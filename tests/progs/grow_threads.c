@@ -16,8 +16,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#define KiB	 (1UL << 10)
-#define MiB	 (1UL << 20)
+#include "progs.h"
+
 #define NTHREADS 4
 #define AREA	 (8 * MiB)  /* free area per thread */
 #define STACK	 (64 * KiB) /* mapped at first */
@@ -26,17 +26,6 @@
 #define FRAMES	 (DEPTH / FRAME)
 #define ROUNDS	 2
 #define CHURN	 (4 * MiB) /* where the main thread maps and unmaps meanwhile */
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
 
 struct worker {
 	int id;
@@ -90,27 +79,18 @@ int main(void)
 	struct worker w[NTHREADS];
 	pthread_t th[NTHREADS];
 	pthread_attr_t attr;
-	struct rlimit rl;
 	size_t P = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned char vec[(DEPTH + STACK) / 4096 * 2];
 	uintptr_t low;
 	unsigned long calls = 0;
 	char *churn;
 	char *area;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	CHECK(getrlimit(RLIMIT_STACK, &rl) == 0);
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 8 * MiB) {
-		rl.rlim_cur = 8 * MiB;
-		CHECK(setrlimit(RLIMIT_STACK, &rl) == 0);
-	}
+	stack_limit_at_least(8 * MiB);
 	churn = mmap(NULL, CHURN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(churn != MAP_FAILED);
 	/* One more area than threads: the lowest stack has a free area below it too. */
-	area = mmap(NULL, (NTHREADS + 1) * AREA, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(munmap(area, (NTHREADS + 1) * AREA) == 0);
+	area = free_range((NTHREADS + 1) * AREA);
 	for (int i = 0; i < NTHREADS; i++) {
 		w[i].id = i;
 		w[i].top = area + (i + 2) * AREA;
@@ -148,7 +128,7 @@ int main(void)
 		CHECK(w[i].bad == 0);
 		CHECK((uintptr_t)w[i].top - w[i].low >= DEPTH);
 		low = w[i].low & ~(uintptr_t)(P - 1);
-		CHECK(mincore((void *)low, (uintptr_t)w[i].top - low, vec) == 0);
+		CHECK(mapped((void *)low, (uintptr_t)w[i].top - low));
 	}
 	CHECK(pthread_barrier_destroy(&start) == 0);
 	printf("grow_threads: all ok\n");

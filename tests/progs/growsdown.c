@@ -4,7 +4,6 @@
  * unmapped piece by piece. Nothing below the mapping's start is ever touched, because growing the
  * mapping downward is not what this checks. */
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,127 +11,24 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "progs.h"
+
 #define NPAGES 16
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
-
 static size_t P;
-static sigjmp_buf fault_jmp;
-static volatile sig_atomic_t fault_sig;
 
-static const char *ename(int err)
+static unsigned char pat(size_t i, int seed)
 {
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	default:
-		return "E?";
-	}
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
-
-static void on_fault(int sig)
-{
-	fault_sig = sig;
-	siglongjmp(fault_jmp, 1);
-}
-
-/* Reads the byte at p and writes it back: 'w' when both work, 'r' when only the read does, '-'
- * when the read faults. */
-static char access_of(char *p)
-{
-	volatile char *v = p;
-	volatile int stage = 0;
-	char c;
-
-	fault_sig = 0;
-	if (sigsetjmp(fault_jmp, 1) == 0) {
-		c = *v;
-		stage = 1;
-		*v = c;
-		stage = 2;
-	}
-	CHECK(fault_sig == 0 || fault_sig == SIGSEGV);
-	return stage == 2 ? 'w' : stage == 1 ? 'r' : '-';
-}
-
-/* Prints the access of every page (lowest first), 'x' for a page that is not mapped (found with
- * mincore, which touches nothing), and fails unless it is `want`. */
-static void access_map(const char *what, char *p, const char *want, int line)
-{
-	char got[NPAGES + 1];
-
-	for (int i = 0; i < NPAGES; i++) {
-		unsigned char v;
-
-		if (mincore(p + i * P, P, &v) != 0) {
-			CHECK(errno == ENOMEM);
-			got[i] = 'x';
-		} else {
-			got[i] = access_of(p + i * P);
-		}
-	}
-	got[NPAGES] = 0;
-	printf("%s: %s\n", what, got);
-	if (strcmp(got, want) != 0) {
-		printf("FAIL %s: Linux gives %s (line %d)\n", what, want, line);
-		exit(1);
-	}
-}
-#define ACCESS_MAP(what, p, want) access_map(what, p, want, __LINE__)
-
-static unsigned char pat(size_t i)
-{
+	(void)seed;
 	return (unsigned char)(i * 7 + (i / P) * 19 + 5);
-}
-
-static int kept(const char *p, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if ((unsigned char)p[i] != pat(i))
-			return 0;
-	return 1;
 }
 
 int main(void)
 {
-	struct sigaction sa;
 	char *p;
 
 	P = (size_t)sysconf(_SC_PAGESIZE);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	catch_fault(SIGSEGV, 0);
 
 	p = mmap(NULL, NPAGES * P, PROT_READ | PROT_WRITE,
 		 MAP_GROWSDOWN | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -142,37 +38,37 @@ int main(void)
 	for (size_t i = NPAGES * P; i-- > 0;)
 		CHECK(p[i] == 0);
 	for (size_t i = NPAGES * P; i-- > 0;)
-		p[i] = (char)pat(i);
-	CHECK(kept(p, 0, NPAGES * P));
+		p[i] = (char)pat(i, 0);
+	CHECK(holds(p, 0, NPAGES * P, pat, 0));
 	printf("write and read every page: ok\n");
-	ACCESS_MAP("access start", p, "wwwwwwwwwwwwwwww");
+	ACCESS_MAP("access start", p, NPAGES, "wwwwwwwwwwwwwwww");
 
 	/* A plain mprotect of the middle splits the mapping. */
 	EXPECT("mprotect pages 6-9 READ", mprotect(p + 6 * P, 4 * P, PROT_READ) != 0, 0);
-	ACCESS_MAP("access after middle", p, "wwwwwwrrrrwwwwww");
-	CHECK(kept(p, 0, NPAGES * P));
+	ACCESS_MAP("access after middle", p, NPAGES, "wwwwwwrrrrwwwwww");
+	CHECK(holds(p, 0, NPAGES * P, pat, 0));
 	EXPECT("mprotect all RW", mprotect(p, NPAGES * P, PROT_READ | PROT_WRITE) != 0, 0);
-	ACCESS_MAP("access after all RW", p, "wwwwwwwwwwwwwwww");
+	ACCESS_MAP("access after all RW", p, NPAGES, "wwwwwwwwwwwwwwww");
 
 	/* PROT_GROWSDOWN applies the change from the given range down to the mapping's start. */
 	EXPECT("mprotect page 4 READ|PROT_GROWSDOWN",
 	       mprotect(p + 4 * P, P, PROT_READ | PROT_GROWSDOWN) != 0, 0);
-	ACCESS_MAP("access after PROT_GROWSDOWN", p, "rrrrrwwwwwwwwwww");
+	ACCESS_MAP("access after PROT_GROWSDOWN", p, NPAGES, "rrrrrwwwwwwwwwww");
 	EXPECT("mprotect PROT_GROWSUP", mprotect(p + 8 * P, P, PROT_READ | PROT_GROWSUP) != 0,
 	       EINVAL);
 	EXPECT("mprotect PROT_GROWSDOWN|PROT_GROWSUP",
 	       mprotect(p + 8 * P, P, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP) != 0, EINVAL);
-	ACCESS_MAP("access after errors", p, "rrrrrwwwwwwwwwww");
-	CHECK(kept(p, 0, NPAGES * P));
+	ACCESS_MAP("access after errors", p, NPAGES, "rrrrrwwwwwwwwwww");
+	CHECK(holds(p, 0, NPAGES * P, pat, 0));
 
 	/* Unmap the top four pages, then a page in the middle, then the rest. */
 	EXPECT("munmap top 4 pages", munmap(p + 12 * P, 4 * P) != 0, 0);
-	ACCESS_MAP("access after top unmapped", p, "rrrrrwwwwwwwxxxx");
+	ACCESS_MAP("access after top unmapped", p, NPAGES, "rrrrrwwwwwwwxxxx");
 	EXPECT("munmap page 8", munmap(p + 8 * P, P) != 0, 0);
-	ACCESS_MAP("access after page 8 unmapped", p, "rrrrrwwwxwwwxxxx");
-	CHECK(kept(p, 0, 8 * P) && kept(p, 9 * P, 12 * P));
+	ACCESS_MAP("access after page 8 unmapped", p, NPAGES, "rrrrrwwwxwwwxxxx");
+	CHECK(holds(p, 0, 8 * P, pat, 0) && holds(p, 9 * P, 12 * P, pat, 0));
 	EXPECT("munmap all", munmap(p, NPAGES * P) != 0, 0);
-	ACCESS_MAP("access after all unmapped", p, "xxxxxxxxxxxxxxxx");
+	ACCESS_MAP("access after all unmapped", p, NPAGES, "xxxxxxxxxxxxxxxx");
 
 	printf("growsdown: all ok\n");
 	return 0;

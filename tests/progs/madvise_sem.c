@@ -11,64 +11,15 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
-#ifndef MADV_WIPEONFORK
-#define MADV_WIPEONFORK 18
-#define MADV_KEEPONFORK 19
-#endif
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
+#include "progs.h"
 
 #define NPAGES 4
 
 static size_t P;
 
-static const char *ename(int err)
+static unsigned char pat(size_t i, int seed)
 {
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	case EACCES:
-		return "EACCES";
-	default:
-		return "E?";
-	}
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
-
-static unsigned char pat(size_t i)
-{
+	(void)seed;
 	return (unsigned char)(i * 5 + (i / P) * 23 + 1);
 }
 
@@ -79,26 +30,19 @@ static char *patterned(size_t n, int shared)
 		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
 
 	CHECK(p != MAP_FAILED);
-	for (size_t i = 0; i < n * P; i++)
-		p[i] = (char)pat(i);
+	fill(p, 0, n * P, pat, 0);
 	return p;
 }
 
 /* Whether page `pg` of p holds the pattern. */
 static int page_kept(const char *p, size_t pg)
 {
-	for (size_t i = pg * P; i < (pg + 1) * P; i++)
-		if ((unsigned char)p[i] != pat(i))
-			return 0;
-	return 1;
+	return holds(p, pg * P, (pg + 1) * P, pat, 0);
 }
 
 static int page_zero(const char *p, size_t pg)
 {
-	for (size_t i = pg * P; i < (pg + 1) * P; i++)
-		if (p[i])
-			return 0;
-	return 1;
+	return zero(p + pg * P, P);
 }
 
 static int all_kept(const char *p, size_t n)

@@ -11,94 +11,12 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE 0x03
-#endif
-#ifndef MAP_UNINITIALIZED
-#define MAP_UNINITIALIZED 0x4000000
-#endif
+#include "progs.h"
+
 /* A flag bit no architecture-independent or x86 mmap flag uses. */
 #define MAP_UNKNOWN_BIT 0x200000
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). `failed` must be evaluated right after the call, before errno moves. */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
-
 static long page;
-
-static const char *ename(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	case EEXIST:
-		return "EEXIST";
-	case EBADF:
-		return "EBADF";
-	case EACCES:
-		return "EACCES";
-	case ENODEV:
-		return "ENODEV";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	case EPERM:
-		return "EPERM";
-	case EAGAIN:
-		return "EAGAIN";
-	default:
-		return "E?";
-	}
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
-
-/* Whether every byte of [p, p+len) is `v`. */
-static int all_bytes(const char *p, size_t len, int v)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != (char)v)
-			return 0;
-	return 1;
-}
-
-/* An address range of len bytes that is free right now (mapped, then unmapped again). */
-static char *free_range(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	CHECK(p != MAP_FAILED);
-	CHECK(munmap(p, len) == 0);
-	return p;
-}
 
 /* Maps len bytes of fresh anonymous memory with extra flags; NULL (errno set) on failure. */
 static char *anon(size_t len, int prot, int flags)
@@ -123,23 +41,18 @@ static void plain_case(const char *what, int extra, size_t len)
 
 int main(void)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	unsigned char vec[4];
 	char *p, *q, *hole;
 	int fd, rofd, dirfd;
 
 	page = sysconf(_SC_PAGESIZE);
-	if (!dir || !*dir)
-		dir = "/tmp";
-	snprintf(path, sizeof(path), "%s/mmap_flags.XXXXXX", dir);
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
+	fd = temp_file("mmap_flags", path, sizeof(path));
 	rofd = open(path, O_RDONLY);
 	unlink(path);
 	CHECK(rofd >= 0);
 	CHECK(ftruncate(fd, 2 * page) == 0);
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	dirfd = open(tmp_dir(), O_RDONLY | O_DIRECTORY);
 	CHECK(dirfd >= 0);
 
 	/* Private and shared anonymous memory start zeroed and keep what is written. */
@@ -266,7 +179,7 @@ int main(void)
 	hole = free_range(2 * page);
 	p = mmap(hole + 1, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	EXPECT("mmap MAP_FIXED unaligned addr", p == MAP_FAILED, EINVAL);
-	CHECK(mincore(hole, page, vec) == -1 && errno == ENOMEM);
+	CHECK(!mapped(hole, page));
 	p = mmap(NULL, page, PROT_READ, MAP_PRIVATE, dirfd, 0);
 	EXPECT("mmap directory fd", p == MAP_FAILED, ENODEV);
 

@@ -12,100 +12,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
-/* Prints "<what>: <errno name>" ("ok" when the call worked) and fails unless the result is
- * `want` (0 for success). */
-#define EXPECT(what, failed, want)                                                                 \
-	do {                                                                                       \
-		int failed_ = (failed);                                                            \
-		expect(what, failed_ ? errno : 0, want, __LINE__);                                 \
-	} while (0)
+#include "progs.h"
 
 static size_t P;
-
-static const char *ename(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	case EFAULT:
-		return "EFAULT";
-	default:
-		return "E?";
-	}
-}
-
-static void expect(const char *what, int got, int want, int line)
-{
-	printf("%s: %s\n", what, ename(got));
-	if (got != want) {
-		printf("FAIL %s gave %s, Linux gives %s (line %d)\n", what, ename(got), ename(want),
-		       line);
-		exit(1);
-	}
-}
 
 static unsigned char pat(size_t i, int seed)
 {
 	return (unsigned char)(i * 11 + (i / P) * 37 + (size_t)seed);
-}
-
-static void fill(char *p, size_t len, int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (char)pat(i, seed);
-}
-
-/* Whether p[from..to) holds pattern `seed` as laid out from p[0]. */
-static int kept(const char *p, size_t from, size_t to, int seed)
-{
-	for (size_t i = from; i < to; i++)
-		if ((unsigned char)p[i] != pat(i, seed))
-			return 0;
-	return 1;
-}
-
-static int zero(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-static int mapped(const char *p)
-{
-	unsigned char v;
-
-	if (mincore((void *)p, P, &v) == 0)
-		return 1;
-	CHECK(errno == ENOMEM);
-	return 0;
-}
-
-static int pages_are(const char *p, size_t len, int want)
-{
-	for (size_t off = 0; off < len; off += P)
-		if (mapped(p + off) != want)
-			return 0;
-	return 1;
 }
 
 /* mremap through the raw system call with all five arguments: glibc's wrapper reads new_address
@@ -115,15 +28,6 @@ static char *remap(char *old, size_t old_len, size_t new_len, int flags, char *n
 	return (char *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
 }
 
-static char *free_range(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	CHECK(p != MAP_FAILED);
-	CHECK(munmap(p, len) == 0);
-	return p;
-}
-
 /* An anonymous RW mapping of len bytes at addr (MAP_FIXED when addr is set) with pattern seed. */
 static char *patterned(char *addr, size_t len, int shared, int seed)
 {
@@ -131,7 +35,7 @@ static char *patterned(char *addr, size_t len, int shared, int seed)
 	char *p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 
 	CHECK(p != MAP_FAILED && (!addr || p == addr));
-	fill(p, len, seed);
+	fill(p, 0, len, pat, seed);
 	return p;
 }
 
@@ -145,7 +49,7 @@ int main(void)
 	p = patterned(NULL, 4 * P, 0, 1);
 	q = remap(p, 4 * P, 2 * P, 0, NULL);
 	EXPECT("mremap shrink", q == MAP_FAILED, 0);
-	CHECK(q == p && kept(p, 0, 2 * P, 1));
+	CHECK(q == p && holds(p, 0, 2 * P, pat, 1));
 	CHECK(pages_are(p + 2 * P, 2 * P, 0));
 	CHECK(munmap(p, 2 * P) == 0);
 
@@ -154,9 +58,9 @@ int main(void)
 	p = patterned(r, 4 * P, 0, 2);
 	q = remap(p, 4 * P, 8 * P, 0, NULL);
 	EXPECT("mremap grow in place", q == MAP_FAILED, 0);
-	CHECK(q == p && kept(p, 0, 4 * P, 2) && zero(p + 4 * P, 4 * P));
+	CHECK(q == p && holds(p, 0, 4 * P, pat, 2) && zero(p + 4 * P, 4 * P));
 	memset(p + 4 * P, 0x44, 4 * P);
-	CHECK(kept(p, 0, 4 * P, 2) && p[8 * P - 1] == 0x44);
+	CHECK(holds(p, 0, 4 * P, pat, 2) && p[8 * P - 1] == 0x44);
 	CHECK(munmap(p, 8 * P) == 0);
 
 	/* Grow when the next pages are taken by another mapping: refused without MREMAP_MAYMOVE,
@@ -166,12 +70,12 @@ int main(void)
 	t = patterned(r + 4 * P, 4 * P, 0, 4);
 	q = remap(p, 4 * P, 8 * P, 0, NULL);
 	EXPECT("mremap grow blocked", q == MAP_FAILED, ENOMEM);
-	CHECK(kept(p, 0, 4 * P, 3) && kept(t, 0, 4 * P, 4));
+	CHECK(holds(p, 0, 4 * P, pat, 3) && holds(t, 0, 4 * P, pat, 4));
 	q = remap(p, 4 * P, 8 * P, MREMAP_MAYMOVE, NULL);
 	EXPECT("mremap grow blocked MAYMOVE", q == MAP_FAILED, 0);
 	CHECK(q != p && pages_are(p, 4 * P, 0));
-	CHECK(kept(q, 0, 4 * P, 3) && zero(q + 4 * P, 4 * P));
-	CHECK(kept(t, 0, 4 * P, 4));
+	CHECK(holds(q, 0, 4 * P, pat, 3) && zero(q + 4 * P, 4 * P));
+	CHECK(holds(t, 0, 4 * P, pat, 4));
 	CHECK(munmap(q, 8 * P) == 0 && munmap(t, 4 * P) == 0);
 
 	/* MREMAP_FIXED to a free address chosen by the caller, growing on the way. */
@@ -180,7 +84,7 @@ int main(void)
 	q = remap(p, 2 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, r);
 	EXPECT("mremap FIXED to free address", q == MAP_FAILED, 0);
 	CHECK(q == r && pages_are(p, 2 * P, 0));
-	CHECK(kept(q, 0, 2 * P, 5) && zero(q + 2 * P, 2 * P));
+	CHECK(holds(q, 0, 2 * P, pat, 5) && zero(q + 2 * P, 2 * P));
 	CHECK(munmap(q, 4 * P) == 0);
 
 	/* MREMAP_FIXED over the middle of an existing mapping replaces those pages only. */
@@ -189,15 +93,15 @@ int main(void)
 	q = remap(p, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, t + P);
 	EXPECT("mremap FIXED over mapping", q == MAP_FAILED, 0);
 	CHECK(q == t + P && pages_are(p, 2 * P, 0));
-	CHECK(kept(q, 0, 2 * P, 7));
-	CHECK(kept(t, 0, P, 6) && kept(t, 3 * P, 4 * P, 6));
+	CHECK(holds(q, 0, 2 * P, pat, 7));
+	CHECK(holds(t, 0, P, pat, 6) && holds(t, 3 * P, 4 * P, pat, 6));
 	CHECK(munmap(t, 4 * P) == 0);
 
 	/* MREMAP_DONTUNMAP: the data moves, the old range stays mapped and reads zero. */
 	p = patterned(NULL, 3 * P, 0, 8);
 	q = remap(p, 3 * P, 3 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
 	EXPECT("mremap DONTUNMAP private anon", q == MAP_FAILED, 0);
-	CHECK(q != p && kept(q, 0, 3 * P, 8));
+	CHECK(q != p && holds(q, 0, 3 * P, pat, 8));
 	CHECK(pages_are(p, 3 * P, 1) && zero(p, 3 * P));
 	p[0] = 0x55;
 	CHECK(q[0] == (char)pat(0, 8));
@@ -206,12 +110,12 @@ int main(void)
 	EXPECT("mremap DONTUNMAP size change", r == MAP_FAILED, EINVAL);
 	r = remap(q, 3 * P, 3 * P, MREMAP_DONTUNMAP, NULL);
 	EXPECT("mremap DONTUNMAP without MAYMOVE", r == MAP_FAILED, EINVAL);
-	CHECK(kept(q, 0, 3 * P, 8));
+	CHECK(holds(q, 0, 3 * P, pat, 8));
 	/* ... also to an address the caller chooses. */
 	r = free_range(3 * P);
 	p = remap(q, 3 * P, 3 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP | MREMAP_FIXED, r);
 	EXPECT("mremap DONTUNMAP FIXED", p == MAP_FAILED, 0);
-	CHECK(p == r && kept(p, 0, 3 * P, 8));
+	CHECK(p == r && holds(p, 0, 3 * P, pat, 8));
 	CHECK(pages_are(q, 3 * P, 1) && zero(q, 3 * P));
 	CHECK(munmap(q, 3 * P) == 0 && munmap(p, 3 * P) == 0);
 
@@ -223,30 +127,30 @@ int main(void)
 	r = free_range(4 * P);
 	q = remap(p, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, r);
 	EXPECT("mremap FIXED across two mappings", q == MAP_FAILED, 0);
-	CHECK(q == r && kept(q, 0, 4 * P, 11) && pages_are(p, 4 * P, 0));
+	CHECK(q == r && holds(q, 0, 4 * P, pat, 11) && pages_are(p, 4 * P, 0));
 	/* DONTUNMAP still wants a single mapping. */
 	p = remap(q, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
 	EXPECT("mremap DONTUNMAP across two mappings", p == MAP_FAILED, EFAULT);
-	CHECK(kept(q, 0, 4 * P, 11));
+	CHECK(holds(q, 0, 4 * P, pat, 11));
 	CHECK(munmap(q, 4 * P) == 0);
 
 	/* old_size 0 on shared anonymous memory makes a second view of the same pages. */
 	p = patterned(NULL, 2 * P, 1, 9);
 	q = remap(p, 0, 2 * P, MREMAP_MAYMOVE, NULL);
 	EXPECT("mremap old_size=0 shared anon", q == MAP_FAILED, 0);
-	CHECK(q != p && kept(q, 0, 2 * P, 9) && kept(p, 0, 2 * P, 9));
+	CHECK(q != p && holds(q, 0, 2 * P, pat, 9) && holds(p, 0, 2 * P, pat, 9));
 	q[10] = 0x66;
 	CHECK(p[10] == 0x66);
 	p[P + 20] = 0x67;
 	CHECK(q[P + 20] == 0x67);
 	CHECK(munmap(p, 2 * P) == 0);
-	CHECK(q[10] == 0x66 && q[P + 20] == 0x67 && kept(q, P + 21, 2 * P, 9));
+	CHECK(q[10] == 0x66 && q[P + 20] == 0x67 && holds(q, P + 21, 2 * P, pat, 9));
 	CHECK(munmap(q, 2 * P) == 0);
 	/* ... but not of private memory. */
 	p = patterned(NULL, 2 * P, 0, 10);
 	q = remap(p, 0, 2 * P, MREMAP_MAYMOVE, NULL);
 	EXPECT("mremap old_size=0 private anon", q == MAP_FAILED, EINVAL);
-	CHECK(kept(p, 0, 2 * P, 10));
+	CHECK(holds(p, 0, 2 * P, pat, 10));
 
 	/* Errors; the mapping is untouched by each. */
 	r = free_range(4 * P);
@@ -263,11 +167,11 @@ int main(void)
 	q = remap(r, P, 2 * P, MREMAP_MAYMOVE, NULL);
 	EXPECT("mremap unmapped old range", q == MAP_FAILED, EFAULT);
 	CHECK(pages_are(r, 4 * P, 0));
-	CHECK(pages_are(p, 2 * P, 1) && kept(p, 0, 2 * P, 10));
+	CHECK(pages_are(p, 2 * P, 1) && holds(p, 0, 2 * P, pat, 10));
 	CHECK(munmap(p + P, P) == 0);
 	q = remap(p, 2 * P, 4 * P, MREMAP_MAYMOVE, NULL);
 	EXPECT("mremap old range past mapping end", q == MAP_FAILED, EFAULT);
-	CHECK(kept(p, 0, P, 10));
+	CHECK(holds(p, 0, P, pat, 10));
 	CHECK(munmap(p, P) == 0);
 
 	printf("mremap_modes: all ok\n");

@@ -15,13 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s (line %d)\n", (what), __LINE__);                           \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
+#include "progs.h"
 
 /* Given to stdout before the filter is in place, so printing needs no new memory. */
 static char outbuf[BUFSIZ];

@@ -11,25 +11,13 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 
+#include "progs.h"
+
 #define SIZE (4 * 4096)
-#define CHECK(c)                                                                           \
-	do {                                                                               \
-		if (!(c)) {                                                                \
-			printf("FAIL %s (line %d)\n", #c, __LINE__);                       \
-			return 1;                                                          \
-		}                                                                          \
-	} while (0)
-
-static int hole(void *p)
-{
-	unsigned char v;
-
-	return mincore(p, 4096, &v) == -1 && errno == ENOMEM;
-}
 
 int main(void)
 {
-	int id = shmget(IPC_PRIVATE, SIZE, IPC_CREAT | 0600), status;
+	int id = shmget(IPC_PRIVATE, SIZE, IPC_CREAT | 0600);
 	char *a, *b, *spot, *anon;
 	pid_t pid;
 
@@ -38,8 +26,7 @@ int main(void)
 	shmctl(id, IPC_RMID, NULL); /* goes when the last attachment does */
 	CHECK(a != (void *)-1);
 	/* A second attachment at an address we choose: a free range, unaligned for SHM_RND. */
-	spot = mmap(NULL, 2 * SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(spot != MAP_FAILED && munmap(spot, 2 * SIZE) == 0);
+	spot = free_range(2 * SIZE);
 	b = shmat(id, spot + 100, SHM_RND);
 	CHECK(b == spot);
 	strcpy(a, "written through a");
@@ -52,11 +39,11 @@ int main(void)
 		strcpy(b + 4096, "from the child");
 		_exit(strcmp(a, "written through a") != 0);
 	}
-	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status));
+	reap(pid);
 	CHECK(strcmp(a + 4096, "from the child") == 0);
 	printf("shm_attach: a forked child shares them too\n");
 	CHECK(shmdt(b) == 0);
-	CHECK(hole(b) && hole(b + SIZE - 4096));
+	CHECK(!mapped(b, 4096) && !mapped(b + SIZE - 4096, 4096));
 	CHECK(shmdt(b) == -1 && errno == EINVAL);
 	/* Over an existing mapping: EINVAL, then replaced with SHM_REMAP. */
 	anon = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -64,8 +51,8 @@ int main(void)
 	CHECK(shmat(id, anon, 0) == (void *)-1 && errno == EINVAL);
 	CHECK(shmat(id, anon, SHM_REMAP) == anon);
 	CHECK(strcmp(anon, "written through a") == 0);
-	CHECK(shmdt(anon) == 0 && hole(anon));
-	CHECK(shmdt(a) == 0 && hole(a));
+	CHECK(shmdt(anon) == 0 && !mapped(anon, 4096));
+	CHECK(shmdt(a) == 0 && !mapped(a, 4096));
 	printf("shm_attach: detached, remapped over a mapping, detached again\n");
 	return 0;
 }

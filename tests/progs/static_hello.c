@@ -9,43 +9,17 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#define LEN (1u << 20)
+#include "progs.h"
 
-#define FAIL(what)                                                                                 \
-	do {                                                                                       \
-		printf("FAIL %s (line %d)\n", what, __LINE__);                                     \
-		exit(1);                                                                           \
-	} while (0)
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(#cond);                                                               \
-	} while (0)
+#define LEN (1u << 20)
 
 static size_t P;
 
-static unsigned char pat(size_t i)
+/* The pattern at offset i of memory that starts at offset off of the 1 MiB it was laid out on. */
+static unsigned char pat(size_t i, int off)
 {
+	i += (size_t)off;
 	return (unsigned char)(i ^ (i >> 12) ^ 0xa5);
-}
-
-/* Whether p[from..to) holds the pattern laid out from base offset `off`. */
-static int kept(const char *p, size_t off, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if ((unsigned char)p[i] != pat(off + i))
-			return 0;
-	return 1;
-}
-
-static int mapped(const char *p)
-{
-	unsigned char v;
-
-	if (mincore((void *)p, P, &v) == 0)
-		return 1;
-	CHECK(errno == ENOMEM);
-	return 0;
 }
 
 int main(void)
@@ -58,30 +32,27 @@ int main(void)
 
 	p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED);
-	for (size_t i = 0; i < LEN; i++)
-		CHECK(p[i] == 0);
-	for (size_t i = 0; i < LEN; i++)
-		p[i] = (char)pat(i);
+	CHECK(zero(p, LEN));
+	fill(p, 0, LEN, pat, 0);
 	printf("mapped and filled 1 MiB: ok\n");
 
 	mid = LEN / 2;
 	CHECK(munmap(p + mid, P) == 0);
-	CHECK(mapped(p + mid - P) && !mapped(p + mid) && mapped(p + mid + P));
-	CHECK(kept(p, 0, 0, mid) && kept(p, 0, mid + P, LEN));
+	CHECK(mapped(p + mid - P, P) && !mapped(p + mid, P) && mapped(p + mid + P, P));
+	CHECK(holds(p, 0, mid, pat, 0) && holds(p, mid + P, LEN, pat, 0));
 	printf("unmapped middle page: ok, both sides intact\n");
 
 	/* Move the upper part somewhere else, twice its size. */
 	upper = LEN - mid - P;
 	q = mremap(p + mid + P, upper, 2 * upper, MREMAP_MAYMOVE);
 	CHECK(q != MAP_FAILED);
-	CHECK(kept(q, mid + P, 0, upper));
-	for (size_t i = upper; i < 2 * upper; i++)
-		CHECK(q[i] == 0);
-	CHECK(kept(p, 0, 0, mid));
+	CHECK(holds(q, 0, upper, pat, (int)(mid + P)));
+	CHECK(zero(q + upper, upper));
+	CHECK(holds(p, 0, mid, pat, 0));
 	printf("mremap upper part: ok\n");
 
 	CHECK(munmap(p, mid) == 0 && munmap(q, 2 * upper) == 0);
-	CHECK(!mapped(p) && !mapped(q));
+	CHECK(!mapped(p, P) && !mapped(q, P));
 	printf("static_hello: all ok\n");
 	return 0;
 }

@@ -9,35 +9,13 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s (line %d)\n", (what), __LINE__);                           \
-			return 1;                                                                  \
-		}                                                                                  \
-	} while (0)
+#include "progs.h"
 
 static long page;
 
 static unsigned char pattern(long off)
 {
 	return (unsigned char)(off * 5 + (off / page) * 71 + 9);
-}
-
-/* True when the page at p is not mapped. */
-static int hole(void *p)
-{
-	unsigned char vec;
-
-	return mincore(p, page, &vec) != 0 && errno == ENOMEM;
-}
-
-/* True when the page at p is mapped. */
-static int present(void *p)
-{
-	unsigned char vec;
-
-	return mincore(p, page, &vec) == 0;
 }
 
 int main(void)
@@ -58,8 +36,8 @@ int main(void)
 	CHECK(pid > 0, "vfork");
 	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child's munmap succeeded");
-	CHECK(hole(p + page), "middle page a hole");
-	CHECK(present(p) && present(p + 2 * page), "first and last pages mapped");
+	CHECK(!mapped(p + page, page), "middle page a hole");
+	CHECK(mapped(p, page) && mapped(p + 2 * page, page), "first and last pages mapped");
 	for (long off = 0; off < 3 * page; off++) {
 		if (off >= page && off < 2 * page)
 			continue;
@@ -67,7 +45,7 @@ int main(void)
 	}
 	printf("vfork_middle: child's unmap of the middle page seen by the parent\n");
 	CHECK(munmap(p, page) == 0 && munmap(p + 2 * page, page) == 0, "munmap rest");
-	CHECK(hole(p) && hole(p + 2 * page), "rest unmapped");
+	CHECK(!mapped(p, page) && !mapped(p + 2 * page, page), "rest unmapped");
 	printf("vfork_middle: rest unmapped\n");
 	return 0;
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "progs.h"
+
 #define NPAGES	 16
 #define ROUNDS	 100
 #define HOLE_LO	 4  /* first page unmapped */
@@ -45,21 +47,6 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static int hole(const char *p)
-{
-	unsigned char vec;
-
-	return mincore((void *)p, 4096, &vec) == -1;
-}
-
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			printf("FAIL %s (line %d)\n", #cond, __LINE__);                    \
-			return 1;                                                          \
-		}                                                                          \
-	} while (0)
-
 int main(void)
 {
 	for (int r = 0; r < ROUNDS; r++) {
@@ -84,7 +71,7 @@ int main(void)
 		for (int pg = 0; pg < HOLE_LO; pg++)
 			CHECK(p[pg * 4096] == 0x5a && p[pg * 4096 + 4095] == 0x5a);
 		for (int pg = HOLE_LO; pg < HOLE_HI; pg++)
-			CHECK(hole(p + pg * 4096));
+			CHECK(!mapped(p + pg * 4096, 4096));
 		CHECK(munmap(p, NPAGES * 4096) == 0);
 	}
 	printf("writer_unmap: %d rounds, no lost write\n", ROUNDS);

@@ -317,199 +317,210 @@ static int import_model(pid_t pid, struct mm *mm)
 
 /* --- The tests --- */
 
+/* A test's child, stopped at its fatal signal, and the part of the test under way. */
+struct run {
+	const char *name; /* the part, for CHECK */
+	int before;	  /* failures before it began */
+	pid_t pid, tid;	  /* the child and its thread stopped at the signal's delivery (or -1) */
+	siginfo_t si;
+	char *text; /* the last report */
+	int ret;    /* fault_crash_report's result for it */
+};
+
+/* Begins part `name`: failures are counted from here. */
+static void part(struct run *r, const char *name)
+{
+	r->name = name;
+	r->before = failed;
+}
+
+/* Begins test `name` with a child that dies `how`, stopped at the delivery of `sig`. */
+static void start(struct run *r, const char *name, enum death how, int sig)
+{
+	part(r, name);
+	r->tid = spawn(how, sig, &r->pid, &r->si);
+}
+
+/* One check that the stop is the child's leader's; if not, the child is finished. */
+static bool leader_stopped(struct run *r)
+{
+	CHECK(r->name, r->tid == r->pid);
+	if (r->tid != r->pid)
+		finish(r->pid);
+	return r->tid == r->pid;
+}
+
+/* The report of the stop with siginfo si (NULL: the report reads it) and model mm, in r->text;
+ * one check that it was made. */
+static void reported(struct run *r, const siginfo_t *si, struct mm *mm)
+{
+	r->text = report(r->tid, si, mm, &r->ret);
+	CHECK(r->name, r->ret == 0);
+}
+
+/* Shows the part's report when asked or when the part failed, and frees it. */
+static void shown(struct run *r)
+{
+	show(r->name, r->text, r->before);
+	free(r->text);
+}
+
 static void test_bad_pointer(void)
 {
-	const char *name = "bad pointer";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(BAD_POINTER, SIGSEGV, &pid, &si);
-	char want[128], *text;
+	struct run r;
+	char want[128];
 	struct mm mm;
 	uint64_t first = 0;
+	bool imported;
 
-	CHECK(name, tid == pid);
-	if (tid != pid) {
-		finish(pid);
+	start(&r, "bad pointer", BAD_POINTER, SIGSEGV);
+	if (!leader_stopped(&r))
 		return;
-	}
-	text = report(tid, &si, NULL, &ret);
-	CHECK(name, ret == 0);
+	reported(&r, &r.si, NULL);
 	snprintf(want, sizeof(want),
 		 "starmm-run: pid %d (%s) killed by SIGSEGV (SEGV_MAPERR)"
 		 " at address 0x10\n",
-		 (int)pid, comm);
-	CHECK(name, !strncmp(text, want, strlen(want)));
-	CHECK(name,
-	      strstr(text, "mappings around 0x10 (starmm's model): the model is not available\n"));
-	CHECK(name, in_order(text, "backtrace of thread", "\n  #0 0x", " in crash_c", "\n  #1 0x",
-			     " in crash_b+0x", "\n  #2 0x", " in crash_a+0x", " in main+0x", NULL));
-	CHECK(name, frame_in_self(text, " in crash_c"));
-	CHECK(name, frame_in_self(text, " in crash_a+0x"));
-	CHECK(name, !strstr(text, "cannot unwind"));
-	show(name, text, before);
-	free(text);
+		 (int)r.pid, comm);
+	CHECK(r.name, !strncmp(r.text, want, strlen(want)));
+	CHECK(r.name, strstr(r.text, "mappings around 0x10 (starmm's model): "
+				     "the model is not available\n"));
+	CHECK(r.name,
+	      in_order(r.text, "backtrace of thread", "\n  #0 0x", " in crash_c", "\n  #1 0x",
+		       " in crash_b+0x", "\n  #2 0x", " in crash_a+0x", " in main+0x", NULL));
+	CHECK(r.name, frame_in_self(r.text, " in crash_c"));
+	CHECK(r.name, frame_in_self(r.text, " in crash_a+0x"));
+	CHECK(r.name, !strstr(r.text, "cannot unwind"));
+	shown(&r);
 
 	/* The same stop with the model of the child's memory: 0x10 is below every mapping. */
-	name = "bad pointer, imported model";
-	before = failed;
-	ret = import_model(pid, &mm);
-	CHECK(name, ret == 0);
-	if (ret == 0) {
+	part(&r, "bad pointer, imported model");
+	imported = import_model(r.pid, &mm) == 0;
+	CHECK(r.name, imported);
+	if (imported) {
 		first = mm_first(&mm) ? mm_first(&mm)->start : 0;
-		text = report(tid, &si, &mm, &ret);
-		CHECK(name, ret == 0);
-		CHECK(name, strstr(text, "mappings around 0x10 (starmm's model):\n"));
-		CHECK(name, strstr(text, "     (no mapping below)\n"));
+		reported(&r, &r.si, &mm);
+		CHECK(r.name, strstr(r.text, "mappings around 0x10 (starmm's model):\n"));
+		CHECK(r.name, strstr(r.text, "     (no mapping below)\n"));
 		snprintf(want, sizeof(want),
 			 "  => in a hole between 0x0 and 0x%" PRIx64 "\n"
 			 "     %012" PRIx64 "-",
 			 first, first);
-		CHECK(name, strstr(text, want));
-		CHECK(name, in_order(text, "=> in a hole", " in crash_c", " in crash_b+0x",
-				     " in crash_a+0x", NULL));
-		show(name, text, before);
-		free(text);
+		CHECK(r.name, strstr(r.text, want));
+		CHECK(r.name, in_order(r.text, "=> in a hole", " in crash_c", " in crash_b+0x",
+				       " in crash_a+0x", NULL));
+		shown(&r);
 		mm_destroy(&mm);
 	}
-	finish(pid);
+	finish(r.pid);
 }
 
 static void test_prot_none(void)
 {
-	const char *name = "PROT_NONE page";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(PROT_NONE_PAGE, SIGSEGV, &pid, &si);
-	uint64_t addr = (uintptr_t)si.si_addr, start, end;
-	char want[128], *text;
+	struct run r;
+	uint64_t addr, lo, hi;
+	char want[128];
 	const char *hit;
 	struct mm mm;
 
-	CHECK(name, tid == pid && import_model(pid, &mm) == 0);
-	if (failed > before) {
-		finish(pid);
+	start(&r, "PROT_NONE page", PROT_NONE_PAGE, SIGSEGV);
+	addr = (uintptr_t)r.si.si_addr;
+	CHECK(r.name, r.tid == r.pid && import_model(r.pid, &mm) == 0);
+	if (failed > r.before) {
+		finish(r.pid);
 		return;
 	}
-	text = report(tid, &si, &mm, &ret);
-	CHECK(name, ret == 0);
+	reported(&r, &r.si, &mm);
 	snprintf(want, sizeof(want), "killed by SIGSEGV (SEGV_ACCERR) at address 0x%" PRIx64 "\n",
 		 addr);
-	CHECK(name, strstr(text, want));
-	hit = line_starting(text, "  => ");
-	CHECK(name, hit && sscanf(hit, "  => %" SCNx64 "-%" SCNx64, &start, &end) == 2 &&
-			start <= addr && addr < end);
-	CHECK(name, hit && line_has(hit, " ---p anon "));
-	CHECK(name, in_order(text, "=> ", " in crash_c", " in crash_b+0x", " in crash_a+0x",
-			     " in main+0x", NULL));
-	show(name, text, before);
-	free(text);
+	CHECK(r.name, strstr(r.text, want));
+	hit = line_starting(r.text, "  => ");
+	CHECK(r.name, hit && sscanf(hit, "  => %" SCNx64 "-%" SCNx64, &lo, &hi) == 2 &&
+			  lo <= addr && addr < hi);
+	CHECK(r.name, hit && line_has(hit, " ---p anon "));
+	CHECK(r.name, in_order(r.text, "=> ", " in crash_c", " in crash_b+0x", " in crash_a+0x",
+			       " in main+0x", NULL));
+	shown(&r);
 	mm_destroy(&mm);
-	finish(pid);
+	finish(r.pid);
 }
 
 static void test_abort(void)
 {
-	const char *name = "abort";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(ABORT, SIGABRT, &pid, &si);
-	char want[128], *text;
+	struct run r;
+	char want[128];
 
-	CHECK(name, tid == pid);
-	if (tid != pid) {
-		finish(pid);
+	start(&r, "abort", ABORT, SIGABRT);
+	if (!leader_stopped(&r))
 		return;
-	}
-	text = report(tid, NULL, NULL, &ret); /* the report reads the siginfo itself */
-	CHECK(name, ret == 0);
+	reported(&r, NULL, NULL); /* the report reads the siginfo itself */
 	snprintf(want, sizeof(want), "killed by SIGABRT (SI_TKILL) sent by pid %d (uid %u)\n",
-		 (int)pid, (unsigned)getuid());
-	CHECK(name, strstr(text, want));
-	CHECK(name, strstr(text, "mappings: no fault address for this signal\n"));
-	CHECK(name, in_order(text, " in abort+0x", " in crash_c", " in crash_b+0x",
-			     " in crash_a+0x", " in main+0x", NULL));
-	show(name, text, before);
-	free(text);
-	finish(pid);
+		 (int)r.pid, (unsigned)getuid());
+	CHECK(r.name, strstr(r.text, want));
+	CHECK(r.name, strstr(r.text, "mappings: no fault address for this signal\n"));
+	CHECK(r.name, in_order(r.text, " in abort+0x", " in crash_c", " in crash_b+0x",
+			       " in crash_a+0x", " in main+0x", NULL));
+	shown(&r);
+	finish(r.pid);
 }
 
 static void test_other_thread(void)
 {
-	const char *name = "other thread";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(OTHER_THREAD, SIGSEGV, &pid, &si);
-	char want[160], *text;
+	struct run r;
+	char want[160];
 
-	CHECK(name, tid > 0 && tid != pid);
-	if (tid <= 0) {
-		finish(pid);
+	start(&r, "other thread", OTHER_THREAD, SIGSEGV);
+	CHECK(r.name, r.tid > 0 && r.tid != r.pid);
+	if (r.tid <= 0) {
+		finish(r.pid);
 		return;
 	}
-	text = report(tid, &si, NULL, &ret);
-	CHECK(name, ret == 0);
+	reported(&r, &r.si, NULL);
 	snprintf(want, sizeof(want),
 		 "starmm-run: pid %d (%s) killed by SIGSEGV "
 		 "(SEGV_MAPERR) at address 0x10 in thread %d\n",
-		 (int)pid, comm, (int)tid);
-	CHECK(name, !strncmp(text, want, strlen(want)));
-	snprintf(want, sizeof(want), "backtrace of thread %d:\n", (int)tid);
-	CHECK(name, in_order(text, want, " in crash_c", " in crash_b+0x", " in crash_a+0x",
-			     " in thread_main+0x", NULL));
-	CHECK(name, !strstr(text, " in main+0x"));
-	show(name, text, before);
-	free(text);
-	finish(pid);
+		 (int)r.pid, comm, (int)r.tid);
+	CHECK(r.name, !strncmp(r.text, want, strlen(want)));
+	snprintf(want, sizeof(want), "backtrace of thread %d:\n", (int)r.tid);
+	CHECK(r.name, in_order(r.text, want, " in crash_c", " in crash_b+0x", " in crash_a+0x",
+			       " in thread_main+0x", NULL));
+	CHECK(r.name, !strstr(r.text, " in main+0x"));
+	shown(&r);
+	finish(r.pid);
 }
 
 static void test_wild_jump(void)
 {
-	const char *name = "wild jump";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(WILD_JUMP, SIGSEGV, &pid, &si);
-	char *text;
+	struct run r;
 
-	CHECK(name, tid == pid);
-	if (tid != pid) {
-		finish(pid);
+	start(&r, "wild jump", WILD_JUMP, SIGSEGV);
+	if (!leader_stopped(&r))
 		return;
-	}
-	text = report(tid, &si, NULL, &ret);
-	CHECK(name, ret == 0);
-	CHECK(name, strstr(text, "killed by SIGSEGV (SEGV_MAPERR) at address 0x20\n"));
-	CHECK(name, strstr(text, "\n  #0 0x0000000000000020 in ?? (not mapped)\n"));
-	CHECK(name, !strstr(text, "\n  #2 "));
-	show(name, text, before);
-	free(text);
-	finish(pid);
+	reported(&r, &r.si, NULL);
+	CHECK(r.name, strstr(r.text, "killed by SIGSEGV (SEGV_MAPERR) at address 0x20\n"));
+	CHECK(r.name, strstr(r.text, "\n  #0 0x0000000000000020 in ?? (not mapped)\n"));
+	CHECK(r.name, !strstr(r.text, "\n  #2 "));
+	shown(&r);
+	finish(r.pid);
 }
 
 static void test_deep(void)
 {
-	const char *name = "deep";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(DEEP, SIGSEGV, &pid, &si);
-	char want[64], *text;
+	struct run r;
+	char want[64];
 
-	CHECK(name, tid == pid);
-	if (tid != pid) {
-		finish(pid);
+	start(&r, "deep", DEEP, SIGSEGV);
+	if (!leader_stopped(&r))
 		return;
-	}
-	text = report(tid, &si, NULL, &ret);
-	CHECK(name, ret == 0);
+	reported(&r, &r.si, NULL);
 	snprintf(want, sizeof(want), "\n  #%d 0x", FAULT_CRASH_MAX_FRAMES - 1);
-	CHECK(name, in_order(text, " in recurse+0x", want, " in recurse+0x", NULL));
+	CHECK(r.name, in_order(r.text, " in recurse+0x", want, " in recurse+0x", NULL));
 	snprintf(want, sizeof(want), "\n  #%d ", FAULT_CRASH_MAX_FRAMES);
-	CHECK(name, !strstr(text, want));
+	CHECK(r.name, !strstr(r.text, want));
 	snprintf(want, sizeof(want), "  ... (more frames: stopped at %d)\n",
 		 FAULT_CRASH_MAX_FRAMES);
-	CHECK(name, strstr(text, want));
-	show(name, text, before);
-	free(text);
-	finish(pid);
+	CHECK(r.name, strstr(r.text, want));
+	shown(&r);
+	finish(r.pid);
 }
 
 /* A range's line as print_mapping starts it. */
@@ -518,22 +529,31 @@ static void range_line(char *buf, size_t len, const char *mark, uint64_t start, 
 	snprintf(buf, len, "  %s %012" PRIx64 "-%012" PRIx64 " ", mark, start, end);
 }
 
+/* Whether the report lists the one-page mapping at start among the neighbours. */
+static bool lists(const char *text, uint64_t start)
+{
+	char line[64];
+
+	range_line(line, sizeof(line), "  ", start, start + PAGE);
+	return strstr(text, line) != NULL;
+}
+
 static void test_neighbours(void)
 {
-	const char *name = "neighbours";
-	int before = failed, ret, fd;
-	siginfo_t si;
-	pid_t pid, tid = spawn(BAD_POINTER, SIGSEGV, &pid, &si);
+	struct run r;
 	struct self_backend sb;
 	struct mm_config c;
 	struct mm mm;
-	char path[] = "/tmp/crash_test.XXXXXX", want[256], *text;
+	char path[] = "/tmp/crash_test.XXXXXX", want[256];
 	uint64_t m[7]; /* mapping k: one page at m[k], a free page between each two */
-	bool ok = tid == pid && self_region_reserve(&sb, 64 * PAGE, 0) == 0;
+	bool ok;
+	int fd;
 
-	CHECK(name, ok);
+	start(&r, "neighbours", BAD_POINTER, SIGSEGV);
+	ok = r.tid == r.pid && self_region_reserve(&sb, 64 * PAGE, 0) == 0;
+	CHECK(r.name, ok);
 	if (!ok) {
-		finish(pid);
+		finish(r.pid);
 		return;
 	}
 	memset(&c, 0, sizeof(c));
@@ -547,78 +567,65 @@ static void test_neighbours(void)
 	c.be_ctx = &sb;
 	fd = mkstemp(path);
 	ok = fd >= 0 && ftruncate(fd, 2 * PAGE) == 0 && mm_init(&mm, &c) == 0;
-	CHECK(name, ok);
+	CHECK(r.name, ok);
 	for (int k = 0; ok && k < 7; k++) {
 		int flags = MAP_PRIVATE | MAP_FIXED | (k == 3 ? 0 : MAP_ANONYMOUS);
-		long r;
+		long got;
 
 		m[k] = sb.lo + (uint64_t)(2 * k + 1) * PAGE;
-		r = mm_mmap(&mm, m[k], PAGE, k % 2 ? PROT_READ : PROT_READ | PROT_WRITE, flags,
-			    k == 3 ? fd : -1, k == 3 ? PAGE : 0);
-		ok = r == (long)m[k];
+		got = mm_mmap(&mm, m[k], PAGE, k % 2 ? PROT_READ : PROT_READ | PROT_WRITE, flags,
+			      k == 3 ? fd : -1, k == 3 ? PAGE : 0);
+		ok = got == (long)m[k];
 	}
-	CHECK(name, ok);
+	CHECK(r.name, ok);
 	if (ok) {
 		/* Inside mapping 2 (anonymous): 0, 1 below, 3, 4 above, nothing further. */
-		si.si_addr = (void *)(uintptr_t)(m[2] + 0x18);
-		text = report(tid, &si, &mm, &ret);
-		CHECK(name, ret == 0);
+		r.si.si_addr = (void *)(uintptr_t)(m[2] + 0x18);
+		reported(&r, &r.si, &mm);
 		range_line(want, sizeof(want), "=>", m[2], m[2] + PAGE);
 		snprintf(want + strlen(want), sizeof(want) - strlen(want),
 			 "rw-p anon    vmo=%" PRIu64 " off=0x0 (address at +0x18)\n",
 			 vmo_koid(mm_find(&mm, m[2])->vmo));
-		CHECK(name, strstr(text, want));
+		CHECK(r.name, strstr(r.text, want));
 		snprintf(want, sizeof(want), "(starmm's model):\n");
 		range_line(want + strlen(want), sizeof(want) - strlen(want), "  ", m[0],
 			   m[0] + PAGE);
-		CHECK(name, strstr(text, want));
-		range_line(want, sizeof(want), "  ", m[1], m[1] + PAGE);
-		CHECK(name, strstr(text, want));
+		CHECK(r.name, strstr(r.text, want));
+		CHECK(r.name, lists(r.text, m[1]));
 		range_line(want, sizeof(want), "  ", m[3], m[3] + PAGE);
 		snprintf(want + strlen(want), sizeof(want) - strlen(want),
 			 "r--p file    off=0x1000 %s\n", path);
-		CHECK(name, strstr(text, want));
+		CHECK(r.name, strstr(r.text, want));
 		range_line(want, sizeof(want), "  ", m[4], m[4] + PAGE);
-		CHECK(name, in_order(text, want, "\n     ...\n", NULL));
-		range_line(want, sizeof(want), "  ", m[5], m[5] + PAGE);
-		CHECK(name, !strstr(text, want));
-		show(name, text, before);
-		free(text);
+		CHECK(r.name, in_order(r.text, want, "\n     ...\n", NULL));
+		CHECK(r.name, !lists(r.text, m[5]));
+		shown(&r);
 
 		/* In the hole between mappings 3 and 4: 2, 3 below, 4, 5 above. */
-		name = "neighbours, hole";
-		before = failed;
-		si.si_addr = (void *)(uintptr_t)(m[3] + PAGE + 8);
-		text = report(tid, &si, &mm, &ret);
-		CHECK(name, ret == 0);
+		part(&r, "neighbours, hole");
+		r.si.si_addr = (void *)(uintptr_t)(m[3] + PAGE + 8);
+		reported(&r, &r.si, &mm);
 		snprintf(want, sizeof(want),
 			 "  => in a hole between 0x%" PRIx64 " and 0x%" PRIx64 "\n", m[3] + PAGE,
 			 m[4]);
-		CHECK(name, strstr(text, want));
-		range_line(want, sizeof(want), "  ", m[1], m[1] + PAGE);
-		CHECK(name, !strstr(text, want));
-		for (int k = 2; k <= 5; k++) {
-			range_line(want, sizeof(want), "  ", m[k], m[k] + PAGE);
-			CHECK(name, strstr(text, want));
-		}
-		range_line(want, sizeof(want), "  ", m[6], m[6] + PAGE);
-		CHECK(name, !strstr(text, want));
-		CHECK(name, in_order(text, "     ...\n", "=> in a hole", "     ...\n", NULL));
-		show(name, text, before);
-		free(text);
+		CHECK(r.name, strstr(r.text, want));
+		CHECK(r.name, !lists(r.text, m[1]));
+		for (int k = 2; k <= 5; k++)
+			CHECK(r.name, lists(r.text, m[k]));
+		CHECK(r.name, !lists(r.text, m[6]));
+		CHECK(r.name, in_order(r.text, "     ...\n", "=> in a hole", "     ...\n", NULL));
+		shown(&r);
 
 		/* Above the last mapping. */
-		name = "neighbours, top";
-		before = failed;
-		si.si_addr = (void *)(uintptr_t)(sb.hi - 8);
-		text = report(tid, &si, &mm, &ret);
+		part(&r, "neighbours, top");
+		r.si.si_addr = (void *)(uintptr_t)(sb.hi - 8);
+		r.text = report(r.tid, &r.si, &mm, &r.ret);
 		snprintf(want, sizeof(want),
 			 "  => in a hole between 0x%" PRIx64 " and the end of the address space\n"
 			 "     (no mapping above)\n",
 			 m[6] + PAGE);
-		CHECK(name, ret == 0 && strstr(text, want));
-		show(name, text, before);
-		free(text);
+		CHECK(r.name, r.ret == 0 && strstr(r.text, want));
+		shown(&r);
 	}
 	mm_destroy(&mm);
 	self_region_release(&sb);
@@ -626,30 +633,25 @@ static void test_neighbours(void)
 		close(fd);
 		unlink(path);
 	}
-	finish(pid);
+	finish(r.pid);
 }
 
 static void test_gone(void)
 {
-	const char *name = "gone";
-	int before = failed, ret;
-	siginfo_t si;
-	pid_t pid, tid = spawn(BAD_POINTER, SIGSEGV, &pid, &si);
-	char *text;
+	struct run r;
 
-	finish(pid);
-	text = report(tid, &si, NULL, &ret);
-	CHECK(name, ret == -ESRCH);
-	CHECK(name, strstr(text, "killed by SIGSEGV (SEGV_MAPERR) at address 0x10"));
-	CHECK(name, strstr(text, "the thread is gone"));
-	show(name, text, before);
-	free(text);
-	text = report(tid, NULL, NULL, &ret);
-	CHECK(name, ret == -ESRCH && strstr(text, "could not be read"));
-	show(name, text, before);
-	free(text);
-	CHECK(name, fault_crash_report(NULL, tid, &si, NULL) == -EINVAL);
-	CHECK(name, fault_crash_report(stdout, 0, &si, NULL) == -EINVAL);
+	start(&r, "gone", BAD_POINTER, SIGSEGV);
+	finish(r.pid);
+	r.text = report(r.tid, &r.si, NULL, &r.ret);
+	CHECK(r.name, r.ret == -ESRCH);
+	CHECK(r.name, strstr(r.text, "killed by SIGSEGV (SEGV_MAPERR) at address 0x10"));
+	CHECK(r.name, strstr(r.text, "the thread is gone"));
+	shown(&r);
+	r.text = report(r.tid, NULL, NULL, &r.ret);
+	CHECK(r.name, r.ret == -ESRCH && strstr(r.text, "could not be read"));
+	shown(&r);
+	CHECK(r.name, fault_crash_report(NULL, r.tid, &r.si, NULL) == -EINVAL);
+	CHECK(r.name, fault_crash_report(stdout, 0, &r.si, NULL) == -EINVAL);
 }
 
 int main(int argc, char **argv)
