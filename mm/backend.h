@@ -62,8 +62,9 @@ enum plan_op {
 	PLAN_MAP_VMO,  /* MAP_SHARED|MAP_FIXED of vmo at off over [addr, addr + len) */
 	PLAN_MAP_FILE, /* MAP_FIXED of file at off, MAP_SHARED or MAP_PRIVATE per map_flags */
 	PLAN_UNMAP,    /* munmap [addr, addr + len) */
-	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot; MAP_LOCKED in map_flags: the range
-			  is locked (the kernel populates it when it becomes writable) */
+	PLAN_PROTECT,  /* mprotect [addr, addr + len) to prot; MAP_LOCKED in map_flags: the
+			  kernel populates the range now (locked, not on-fault, and becoming
+			  writable) */
 	PLAN_MOVE,     /* mremap(addr, len, new_len, MAYMOVE|FIXED[|DONTUNMAP], new_addr): the
 			  kernel moves the pages (private file COW copies included) */
 	PLAN_SYSCALL,  /* a call passed through to the real address space after the model's

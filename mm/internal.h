@@ -125,6 +125,8 @@ void txn_map_vmo(struct txn *t, uint64_t addr, uint64_t len, struct vmo *vmo, ui
 void txn_map_file(struct txn *t, uint64_t addr, uint64_t len, struct mm_file *file, uint64_t off,
 		  int prot, int map_flags);
 void txn_unmap(struct txn *t, uint64_t addr, uint64_t len);
+/* map_flags MAP_LOCKED: a run of locked mappings; only the parts the kernel populates when
+ * they become writable keep it (txn.c). */
 void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags);
 /* The kernel moves [addr, addr + len) to new_addr, resized to new_len (see PLAN_MOVE). */
 void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
@@ -138,6 +140,8 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 
 /* The model edit applied at the commit (table_set); takes ownership of news[0..n). */
 void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news, size_t n);
+/* The mapping holding addr once the edits recorded so far are made (NULL: a hole). */
+const struct mapping *txn_find(const struct txn *t, uint64_t addr);
 /* Irreversible work after the commit point. */
 /* AFTER_SHRINK: shrink the VMO to off when no mapping uses it at or above off, else
  * decommit [off, off + len). AFTER_DECOMMIT: decommit [off, off + len). */

@@ -6,8 +6,9 @@
  *    the limit (locked pages plus the new ones, less those of the range already locked,
  *    beyond RLIMIT_MEMLOCK without CAP_IPC_LOCK: ENOMEM), then apply_vma_lock_flags(): a hole
  *    at the start is ENOMEM with nothing changed, a later hole ENOMEM after the mappings
- *    before it were locked; then populating, whose failure (a PROT_NONE mapping, a file
- *    mapping beyond the end of its file) is ENOMEM with the flags kept;
+ *    before it were locked (and nothing populated); then populating, whose failure (a
+ *    PROT_NONE mapping, a file mapping beyond the end of its file, a shared anonymous one
+ *    beyond its object) is ENOMEM with the flags kept and nothing after it populated;
  *  - munlock: the same walk without checks;
  *  - mlockall: the flags (EINVAL for 0, unknown bits, MCL_ONFAULT alone), can_do_mlock(),
  *    with MCL_CURRENT the whole address space against RLIMIT_MEMLOCK (total_vm, as Linux),
@@ -17,12 +18,13 @@
  *
  * The model keeps MF_LOCKED / MF_LOCKONFAULT on the mappings (split as mprotect splits them;
  * mm->locked_pages follows through the table's accounting) and passes the calls through over
- * the accepted mapped ranges so that the real pages are locked. A part that Linux could not
- * populate is passed with MLOCK_ONFAULT, so that the kernel locks it without failing (its
- * VmFlags then show "lf" there, the model's flags do not); the model gives the populate
- * error itself. A populate failure the model cannot foresee (a file mapped at exec, whose size
- * it cannot read; memory running out) fails the pass-through: the operation is rolled back
- * and returns that error, where Linux keeps the flags it applied.
+ * the accepted mapped ranges so that the real pages are locked. A part that Linux does not
+ * populate (it cannot, or populating stopped before it) is passed with MLOCK_ONFAULT, so that
+ * the kernel locks it without failing or populating (its VmFlags then show "lf" there, the
+ * model's flags do not); the model gives the populate error itself. A populate failure the
+ * model cannot foresee (a file mapped at exec, whose size it cannot read; memory running out)
+ * fails the pass-through: the operation is rolled back and returns that error, where Linux
+ * keeps the flags it applied.
  *
  * Not modelled: mlockall(MCL_FUTURE) is checked and accepted but recorded nowhere (struct mm
  * has no def_flags): later mappings are not locked, and the call is not passed through (it
@@ -59,22 +61,26 @@ static bool can_do_mlock(struct mm *mm)
 }
 
 /* Where populating [s, e) of m stops (e when it does not fail): nothing of a PROT_NONE
- * mapping, and a file mapping up to the end of its file (beyond: SIGBUS, so EFAULT). */
+ * mapping, a file mapping up to the end of its file and a shared anonymous mapping up to the
+ * end of its object, which mremap may have grown it beyond (beyond: SIGBUS, so EFAULT). */
 static uint64_t populate_end(const struct mapping *m, uint64_t s, uint64_t e)
 {
 	struct stat st;
-	uint64_t file_end, last;
+	uint64_t obj_end, last;
 
 	if (m->kind == MK_SPECIAL)
 		return e; /* [vvar] is skipped, [vdso] is readable */
 	if (m->prot == PROT_NONE)
 		return s;
-	if (m->kind != MK_FILE || m->file->fd < 0 || fstat(m->file->fd, &st) < 0)
+	if (m->kind == MK_ANON && (m->flags & MF_SHARED) && m->vmo)
+		obj_end = vmo_get_size(m->vmo);
+	else if (m->kind != MK_FILE || m->file->fd < 0 || fstat(m->file->fd, &st) < 0)
 		return e; /* no descriptor (mapped at exec): the kernel's pass-through tells */
-	file_end = PAGE_ALIGN((uint64_t)st.st_size);
-	if (file_end <= m->off + (s - m->start))
+	else
+		obj_end = PAGE_ALIGN((uint64_t)st.st_size);
+	if (obj_end <= m->off + (s - m->start))
 		return s;
-	last = m->start + (file_end - m->off);
+	last = m->start + (obj_end - m->off);
 	return last < e ? last : e;
 }
 
@@ -83,6 +89,8 @@ struct lock_op {
 	struct mm *mm;
 	struct txn t;
 	unsigned lock; /* the MF_LOCK_MASK flags the range gets */
+	bool stops;    /* populating stops at its first failure (mlock; mlockall goes on) */
+	bool stopped;  /* nothing more is populated: a failure, or no populating at all */
 	bool onfault;  /* the run being gathered is passed with MLOCK_ONFAULT */
 	uint64_t run_start, run_end;
 };
@@ -114,12 +122,13 @@ static void pass(struct lock_op *op, uint64_t s, uint64_t e, bool onfault)
 	op->run_end = e;
 }
 
-/* [s, e) of m gets the lock flags (mlock_fixup) and is passed through. */
+/* [s, e) of m gets the lock flags (mlock_fixup) and is passed through: populating up to
+ * where Linux populates it, with MLOCK_ONFAULT beyond. */
 static void lock_part(struct lock_op *op, const struct mapping *m, uint64_t s, uint64_t e)
 {
 	unsigned flags = (m->flags & ~MF_LOCK_MASK) | op->lock;
 	bool onfault = op->lock & MF_LOCKONFAULT;
-	uint64_t pe = onfault || !op->lock ? e : populate_end(m, s, e);
+	uint64_t pe = onfault || !op->lock ? e : op->stopped ? s : populate_end(m, s, e);
 
 	if (lockable(m) && flags != m->flags) {
 		struct mapping *slice = mapping_slice(m, s, e);
@@ -129,6 +138,7 @@ static void lock_part(struct lock_op *op, const struct mapping *m, uint64_t s, u
 	}
 	pass(op, s, pe, onfault);
 	pass(op, pe, e, true);
+	op->stopped |= op->stops && pe < e;
 }
 
 static long lock_commit(struct lock_op *op)
@@ -161,35 +171,27 @@ static long lock_walk(struct mm *mm, uint64_t start, uint64_t len, uint64_t *sto
 	return tmp < end ? -ENOMEM : 0;
 }
 
-/* __mm_populate() after the flags were applied: ENOMEM (EFAULT, as mlock reports it) at the
- * first mapping of [start, end) that cannot be populated. */
-static long populate_error(struct mm *mm, uint64_t start, uint64_t end)
-{
-	for (struct mapping *m = table_from(mm, start); m && m->start < end; m = mm_next(mm, m)) {
-		uint64_t s = m->start > start ? m->start : start, e = m->end < end ? m->end : end;
-
-		if (populate_end(m, s, e) < e)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Locks (lock != 0) or unlocks [start, start + len): apply_vma_lock_flags(), then the
- * populate error when locking without MLOCK_ONFAULT. */
+/*
+ * Locks (lock != 0) or unlocks [start, start + len): apply_vma_lock_flags(), then, when
+ * locking without MLOCK_ONFAULT and no hole came first (do_mlock() returns its ENOMEM before
+ * populating anything), __mm_populate(): it stops at the first part that cannot be populated
+ * (populated up to there, nothing after it) with ENOMEM (EFAULT, as mlock reports it).
+ */
 static long apply(struct mm *mm, uint64_t start, uint64_t len, unsigned lock)
 {
-	struct lock_op op = {.mm = mm, .lock = lock};
+	struct lock_op op = {.mm = mm, .lock = lock, .stops = true};
 	uint64_t stop;
 	long err = lock_walk(mm, start, len, &stop), r;
 
 	if (stop == start)
 		return err;
-	if (!err && lock == MF_LOCKED)
-		err = populate_error(mm, start, stop);
+	op.stopped = err != 0;
 	txn_begin(&op.t, mm);
 	for (struct mapping *m = table_from(mm, start); m && m->start < stop; m = mm_next(mm, m))
 		lock_part(&op, m, m->start > start ? m->start : start,
 			  m->end < stop ? m->end : stop);
+	if (!err && op.stopped)
+		err = -ENOMEM;
 	r = lock_commit(&op);
 	return r ? syscall_errno(r, mlock_errnos) : err;
 }
@@ -232,7 +234,7 @@ long mm_munlock(struct mm *mm, uint64_t start, uint64_t len)
 
 /* apply_mlockall_flags() over the existing mappings: lock 0 unlocks them all. Every mapping
  * is passed through, one call per run of adjacent mappings. Populating errors are ignored,
- * as mm_populate() ignores them. */
+ * as mm_populate() ignores them: it goes on with the next VMA. */
 static long apply_all(struct mm *mm, unsigned lock)
 {
 	struct lock_op op = {.mm = mm, .lock = lock};

@@ -14,9 +14,10 @@
  *    range moves to the same offset from new_addr, mapping after mapping; the holes between
  *    them are kept, and so is what the target holds at their offsets (move_mappings);
  *  - MREMAP_DONTUNMAP: private ANON: the old range gets a fresh zero VMO; shared and file
- *    mappings keep their object there (Linux since 5.13);
+ *    mappings keep their object there (Linux since 5.13); the whole mapping is unlocked
+ *    (leave_behind);
  *  - old_len 0 on a shared mapping: a second mapping of the same object range (an alias);
- *    EINVAL on private ones.
+ *    EINVAL on private ones; a FIXED target at addr is unmapped, then EFAULT.
  */
 #include <linux/mman.h>
 #include <string.h>
@@ -215,19 +216,41 @@ static struct mapping *move_part(struct txn *t, const struct mapping *m, uint64_
 	return piece(m, na, na + len, m->off + (addr - m->start));
 }
 
+/* [s, e) of m, on m's backing, no longer locked. */
+static void unlock_part(struct txn *t, const struct mapping *m, uint64_t s, uint64_t e)
+{
+	struct mapping *p;
+
+	if (s == e)
+		return;
+	p = piece(m, s, e, m->off + (s - m->start));
+	p->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
+	txn_set(t, s, e, &p, 1);
+}
+
 /*
- * What stays at [addr, addr + len) of m once its pages moved away: nothing; with
- * MREMAP_DONTUNMAP, for private ANON a fresh zero VMO (the old range reads zero from now on, as
- * Linux's emptied page tables do), while shared and file mappings keep their object there;
- * either way no longer locked (move_vma clears VM_LOCKED on what stays behind).
+ * What stays at [addr, addr + len) of m once its pages moved away (to the call's target
+ * [tlo, thi)): nothing; with MREMAP_DONTUNMAP, for private ANON a fresh zero VMO (the old
+ * range reads zero from now on, as Linux's emptied page tables do), while shared and file
+ * mappings keep their object there; either way no longer locked. dontunmap_complete() clears
+ * VM_LOCKED and VM_LOCKONFAULT on the whole VMA the old range lies in (probed on 6.18), so
+ * the rest of m is unlocked too, m standing for that VMA (the kernel may have merged it with
+ * its neighbours: see DT_SKIP_VMA_BOUNDS in the difftest). Not when the target lies in m:
+ * removing it split the VMA, and unmap_prepare() may have replaced m's parts; only the old
+ * range is unlocked then.
  */
 static long leave_behind(struct txn *t, const struct mapping *m, uint64_t addr, uint64_t len,
-			 bool dontunmap)
+			 bool dontunmap, uint64_t tlo, uint64_t thi)
 {
 	struct mapping *rest;
 	struct vmo *v;
 	long e;
 
+	if (dontunmap && (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) &&
+	    (thi <= m->start || m->end <= tlo)) {
+		unlock_part(t, m, m->start, addr);
+		unlock_part(t, m, addr + len, m->end);
+	}
 	if (!dontunmap) {
 		txn_set(t, addr, addr + len, NULL, 0);
 	} else if (m->kind == MK_ANON && !(m->flags & MF_SHARED)) {
@@ -242,9 +265,7 @@ static long leave_behind(struct txn *t, const struct mapping *m, uint64_t addr, 
 		txn_map_mapping(t, rest, addr, addr + len, 0);
 		txn_set(t, addr, addr + len, &rest, 1);
 	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) {
-		rest = piece(m, addr, addr + len, m->off + (addr - m->start));
-		rest->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
-		txn_set(t, addr, addr + len, &rest, 1);
+		unlock_part(t, m, addr, addr + len);
 	}
 	return 0;
 }
@@ -278,6 +299,13 @@ static long move(struct mm *mm, struct mremap_req *r)
 		e = unmap_prepare(&t, r->addr + r->new_len, r->addr + r->old_len);
 	if (e)
 		return txn_abort(&t, e);
+	/* A target in m below the old range made m's top part a snapshot child (unmap_prepare()):
+	 * the kernel moves that part's pages, and its VMO is not m's to grow. */
+	if (txn_find(&t, r->addr) != m) {
+		m = txn_find(&t, r->addr);
+		start_off = m->off + (r->addr - m->start);
+		grow_vmo = false;
+	}
 	if (r->old_len > r->new_len) {
 		txn_set(&t, r->addr + r->new_len, r->addr + r->old_len, NULL, 0);
 		txn_unmap(&t, r->addr + r->new_len, r->old_len - r->new_len);
@@ -300,7 +328,9 @@ static long move(struct mm *mm, struct mremap_req *r)
 	}
 	txn_set(&t, (uint64_t)na, (uint64_t)na + r->new_len, news, n);
 	/* An alias leaves the old range as it is. */
-	e = moved ? leave_behind(&t, m, r->addr, moved, dontunmap) : 0;
+	e = moved ? leave_behind(&t, m, r->addr, moved, dontunmap, (uint64_t)na,
+				 (uint64_t)na + r->new_len)
+		  : 0;
 	if (e)
 		return txn_abort(&t, e);
 	e = txn_commit(&t);
@@ -358,6 +388,7 @@ static long move_mappings(struct mm *mm, const struct mremap_req *r)
 	uint64_t end = r->addr + r->old_len;
 	bool dontunmap = r->flags & MREMAP_DONTUNMAP;
 	struct mapping *first = mm_find(mm, r->addr), *moved;
+	const struct mapping *src;
 	int64_t d_total = 0, d_data = 0;
 	long err = 0, e;
 	struct txn t;
@@ -392,9 +423,11 @@ static long move_mappings(struct mm *mm, const struct mremap_req *r)
 			d_total += (int64_t)pages;
 			d_data += mapping_is_data(m) ? (int64_t)pages : 0;
 		}
-		moved = move_part(&t, m, a, len, na, dontunmap);
+		/* m as the target's removal left it (a snapshot child above a target in it) */
+		src = txn_find(&t, a);
+		moved = move_part(&t, src, a, len, na, dontunmap);
 		txn_set(&t, na, na + len, &moved, 1);
-		e = leave_behind(&t, m, a, len, dontunmap);
+		e = leave_behind(&t, src, a, len, dontunmap, r->new_addr, r->new_addr + r->new_len);
 		if (e)
 			return txn_abort(&t, e);
 	}
@@ -427,6 +460,12 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 	e = check_vma(mm, &r);
 	if (e)
 		return e;
+	if ((flags & MREMAP_FIXED) && !r.old_len && r.new_addr == addr) {
+		/* mremap_to() unmaps the target, then finds no mapping at addr any more (a target
+		 * starting below addr overlapped: EINVAL). Probed on 6.18. */
+		e = mm_munmap(mm, r.new_addr, r.new_len);
+		return e ? e : -EFAULT;
+	}
 	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && r.old_len &&
 	    r.new_len > r.old_len && expandable(mm, &r))
 		e = grow_in_place(mm, &r);

@@ -7,8 +7,10 @@
  * the region's locked pages to the same RLIMIT_MEMLOCK as the test's native side). What
  * locking does to content is kept: the kernel populates locked memory, for write when it is
  * private and writable (so private file pages are copied at once), and so does this backend
- * (MAP_POPULATE; MADV_POPULATE_WRITE when a locked range becomes writable). Holes are
- * PROT_NONE placeholders (see self.h), never real holes.
+ * (MAP_POPULATE; MADV_POPULATE_WRITE when a locked private range becomes writable).
+ * VM_LOCKONFAULT memory is never populated: the model passes no MAP_LOCKED for it, nor for
+ * what mprotect does not populate (mm/txn.c). Holes are PROT_NONE placeholders (see self.h),
+ * never real holes.
  */
 #include <errno.h>
 #include <fcntl.h>

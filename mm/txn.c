@@ -121,12 +121,57 @@ void txn_unmap(struct txn *t, uint64_t addr, uint64_t len)
 	step(t, PLAN_UNMAP, addr, len);
 }
 
-void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags)
+/*
+ * The map flags a step passes down for m. MAP_LOCKED tells the backend that the kernel
+ * populates the memory (when mapped, or made writable); it never populates VM_LOCKONFAULT
+ * memory (populate_vma_page_range()), which goes without it.
+ */
+static int step_map_flags(const struct mapping *m)
+{
+	int flags = mapping_map_flags(m);
+
+	return m->flags & MF_LOCKONFAULT ? flags & ~MAP_LOCKED : flags;
+}
+
+static void protect_step(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags)
 {
 	struct plan_step *s = step(t, PLAN_PROTECT, addr, len);
 
 	s->prot = prot;
 	s->map_flags = map_flags;
+}
+
+/* mprotect_fixup(): the kernel populates (for write) a private locked mapping that becomes
+ * writable: not one that was writable already, nor VM_LOCKONFAULT memory. m: as before. */
+static bool populated_if_writable(const struct mapping *m)
+{
+	return (step_map_flags(m) & MAP_LOCKED) && !(m->flags & MF_SHARED) &&
+	       !(m->prot & PROT_WRITE);
+}
+
+/* A locked range (MAP_LOCKED) keeps MAP_LOCKED only where the table's mappings, as they are
+ * before the call, are populated_if_writable(): one step per run of each. */
+void txn_protect(struct txn *t, uint64_t addr, uint64_t len, int prot, int map_flags)
+{
+	uint64_t end = addr + len, at = addr;
+	int run = map_flags;
+
+	if (!(map_flags & MAP_LOCKED)) {
+		protect_step(t, addr, len, prot, map_flags);
+		return;
+	}
+	for (struct mapping *m = table_from(t->mm, addr); m && m->start < end;
+	     m = mm_next(t->mm, m)) {
+		int flags = populated_if_writable(m) ? map_flags : map_flags & ~MAP_LOCKED;
+		uint64_t s = m->start > addr ? m->start : addr;
+
+		if (flags != run && s > at) {
+			protect_step(t, at, s - at, prot, run);
+			at = s;
+		}
+		run = flags;
+	}
+	protect_step(t, at, end - at, prot, run);
 }
 
 void txn_move(struct txn *t, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len,
@@ -154,7 +199,7 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 		     int extra_map_flags)
 {
 	uint64_t off = m->off + (start - m->start);
-	int flags = mapping_map_flags(m) | extra_map_flags;
+	int flags = step_map_flags(m) | extra_map_flags;
 
 	if (m->kind == MK_ANON)
 		txn_map_vmo(t, start, end - start, m->vmo, off, m->prot, flags);
@@ -173,6 +218,21 @@ void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news,
 	e->news = n ? xcalloc(n, sizeof(*news)) : NULL;
 	if (n)
 		memcpy(e->news, news, n * sizeof(*news));
+}
+
+const struct mapping *txn_find(const struct txn *t, uint64_t addr)
+{
+	for (size_t i = t->nedits; i-- > 0;) {
+		const struct txn_edit *e = &t->edits[i];
+
+		if (addr < e->start || addr >= e->end)
+			continue;
+		for (size_t j = 0; j < e->n; j++)
+			if (e->news[j]->start <= addr && addr < e->news[j]->end)
+				return e->news[j];
+		return NULL;
+	}
+	return mm_find(t->mm, addr);
 }
 
 void txn_after(struct txn *t, enum txn_after_op op, struct vmo *vmo, uint64_t off, uint64_t len,
@@ -224,7 +284,7 @@ static void reprotect_range(struct txn *undo, struct mm *mm, uint64_t a, uint64_
 	for (struct mapping *m = table_from(mm, a); m && m->start < b; m = mm_next(mm, m)) {
 		uint64_t s = m->start > a ? m->start : a, e = m->end < b ? m->end : b;
 
-		txn_protect(undo, s, e - s, m->prot, mapping_map_flags(m) & MAP_LOCKED);
+		protect_step(undo, s, e - s, m->prot, 0); /* restoring populates nothing */
 	}
 }
 

@@ -77,7 +77,8 @@
  *	shared mapping no longer show; the self backend drops MAP_LOCKED and the model's
  *	mapping keeps showing the file's pages.
  *  DT_SKIP_VMA_BOUNDS: two mprotect behaviours depend on where the kernel's VMAs begin and
- *	end: PROT_GROWSDOWN extends the range down to the start of the VMA it starts in, and
+ *	end: PROT_GROWSDOWN extends the range down to the start of the VMA it starts in (in
+ *	the model: to the bottom of its stack, mm_stack_bottom(); seed 8, step 4396), and
  *	a finite RLIMIT_DATA is checked VMA by VMA (a part-way failure keeps the VMAs before
  *	the one refused). The model's mappings are not the kernel's VMAs: the kernel merges
  *	adjacent anonymous mappings of separate mmaps (one VMA, two VMOs in the model) and
@@ -118,8 +119,11 @@
  *  DT_SKIP_MREMAP_ALIAS_SELF: mremap(addr, 0, new_len, MAYMOVE|FIXED, new_addr) with the
  *	target covering addr. mremap_to() unmaps the target first, which removes the
  *	mapping at addr, then looks it up again: EFAULT, with the target (and so the source)
- *	unmapped. The model checks the source first and makes the alias (success) (seed 1,
- *	step 2534: mremap(B+0x96000, 0, 0x40000, MAYMOVE|FIXED, B+0x96000)).
+ *	unmapped. The model checks the source first and made the alias (success) (seed 1,
+ *	step 2534: mremap(B+0x96000, 0, 0x40000, MAYMOVE|FIXED, B+0x96000)). Fixed: probed on
+ *	6.18, a target starting at addr is unmapped, then EFAULT (one starting below addr
+ *	overlaps: EINVAL, nothing changed); mm_mremap() (mm/mremap.c) unmaps it as munmap
+ *	would and returns EFAULT.
  *  DT_SKIP_DONTUNMAP_UNALIGNED: mremap(MREMAP_DONTUNMAP) with old_len != new_len that are
  *	the same once page-aligned (0x4000 and 0x3b38). Since the 6.16 rework of mremap
  *	(check_mremap_params()) the kernel compares the aligned lengths and moves the
@@ -133,17 +137,24 @@
  *	Before c3e8d2e the model kept the range locked (seed 1, step 196); since, it unlocks
  *	the range but keeps the rest of the mapping locked (seed 9, step 47: mremap(B+0,
  *	0x1000, 0x1000, MAYMOVE|DONTUNMAP) of the locked shared mapping [0, 0xb000): native
- *	[0, 0xb000) unlocked, model [0x1000, 0xb000) still "lo"). Following Linux needs the
- *	kernel's VMA bounds, which the model does not have (see DT_SKIP_VMA_BOUNDS). While 1
- *	the generator drops DONTUNMAP (keeps the move) when the old range is locked.
+ *	[0, 0xb000) unlocked, model [0x1000, 0xb000) still "lo"); while 1 the generator drops
+ *	DONTUNMAP (keeps the move) when the old range is locked. Fixed as far as the model can:
+ *	leave_behind() (mm/mremap.c) unlocks the whole mapping. Following Linux exactly needs
+ *	the kernel's VMA bounds, which the model does not have (probed on 6.18: two adjacent
+ *	anonymous mmaps locked together are one VMA, and DONTUNMAP of the first page unlocks
+ *	both; see DT_SKIP_VMA_BOUNDS): such mremaps are not run when a locked mapping of the
+ *	old range and the native VMAs there have different bounds, or when the FIXED target
+ *	lies in it, counted as skipped(vma-boundary) (run_mremap.c).
  *  DT_SKIP_LOCK_BEYOND_OBJECT: mlock/mlock2 (populating) and mlockall(MCL_CURRENT) over a
  *	shared anonymous mapping that mremap grew beyond its object. Populating there fails
  *	(SIGBUS): Linux's mlock keeps the flags it applied and returns ENOMEM, its mlockall
  *	ignores the failure and returns 0; the model's populate_end() (mm/mlock.c) does not
  *	foresee it, its pass-through mlock fails, and the whole operation is rolled back with
  *	ENOMEM (mlockall too; seed 1, step 2780: mlock(B+0x7d000, 0x6daf), both ENOMEM,
- *	native "lo" kept, model unlocked). Such operations are not run
- *	(skipped(beyond-object)).
+ *	native "lo" kept, model unlocked); while 1, not run (skipped(beyond-object)). Fixed
+ *	(probed on 6.18: ENOMEM, "lo" kept, nothing after it populated): populate_end()
+ *	stops a shared anonymous mapping at the end of its VMO, so that part and the rest are
+ *	passed with MLOCK_ONFAULT (seed 1, step 524: mlockall(MCL_CURRENT|MCL_FUTURE)).
  *  DT_SKIP_MREMAP_GUARD_GAP: mremap growing in place up to less than stack_guard_gap below a
  *	MAP_GROWSDOWN mapping. vma_expandable() asks get_unmapped_area() with MAP_FIXED, which
  *	checks no guard gap: Linux grows in place. The model's expandable() (mm/mremap.c)
@@ -158,7 +169,11 @@
  *	(populate_vma_page_range()), and its pages keep showing later writes to the file.
  *	Found with seed 17, step 2885 (a write through a shared mapping of the file shows
  *	natively at +0x97000, not in the model, after mlock2(B+0x96000, 0x2000, ONFAULT) at
- *	step 2670 and a later remap). Not run (skipped(onfault-private-file)).
+ *	step 2670 and a later remap); while 1, not run (skipped(onfault-private-file)). Fixed:
+ *	probed on 6.18, an mlock2(MLOCK_ONFAULT) private writable file mapping still shows
+ *	writes to the file after mprotect, mremap growth in place and a move; the plan steps
+ *	carry no MAP_LOCKED for MF_LOCKONFAULT mappings (step_map_flags(), txn_protect() in
+ *	mm/txn.c), so the self backend does not populate them (seed 6, step 2113).
  *  DT_SKIP_MLOCK_POPULATE_STOP: a populating mlock/mlock2 whose range holds a private
  *	writable file mapping that Linux does not populate: (a) before a hole: do_mlock()
  *	returns apply_vma_lock_flags()'s ENOMEM before __mm_populate(), so the mappings
@@ -170,7 +185,14 @@
  *	Linux leaves shared with the page cache: later writes to the file show natively, not
  *	in the model. Found with seed 2, step 4766 (case a, after step 4765) and seed 8, fork
  *	at step 1750 (case b, after step 1708: mlock2 over a PROT_NONE shared mapping and a
- *	private file mapping). Not run (skipped(populate-stop)).
+ *	private file mapping); while 1, not run (skipped(populate-stop)). Fixed: probed on
+ *	6.18 (mlock over a private file mapping and a hole, or after a PROT_NONE mapping:
+ *	ENOMEM, "lo", the file's later writes show; before a PROT_NONE mapping it is
+ *	populated), apply() (mm/mlock.c) passes every part after the first failure, or all
+ *	of them when a hole ends the walk, with MLOCK_ONFAULT. Such locked but unpopulated
+ *	memory showed that mprotect_fixup() populates only a private locked mapping that
+ *	was not writable (probed: RW -> RW populates nothing; split offset, seed 2, fork
+ *	at step 3000): txn_protect() (mm/txn.c) follows it.
  *  DT_SKIP_MREMAP_TARGET_IN_SOURCE: mremap(MREMAP_FIXED) whose target lies in the private
  *	anonymous mapping that holds the old range (not overlapping the old range itself).
  *	The model first removes the target as munmap would: with --split snapshot the part
@@ -178,7 +200,9 @@
  *	too; the real mremap then moves the child's pages, while the model's moved piece keeps
  *	the old VMO and offset (seed 9, unprivileged, step 873: the real mapping at the
  *	target has the child's inode and offset). From there the model's reads and the
- *	program's writes go to different objects. Not run (skipped(target-in-source)).
+ *	program's writes go to different objects. While 1, not run (skipped(target-in-source)).
+ *	Fixed: move() and move_mappings() (mm/mremap.c) take the old range's mapping as the
+ *	target's removal left it (txn_find(), mm/txn.c), the child there.
  *  DT_SKIP_SNAPSHOT_VMAR_FAULT: --faults with vmar.alloc armed skips mm_snapshot.
  *	mm_snapshot() (mm/snapshot.c) fills the child's table with table_set() outside
  *	fault_hold(), so the child's VMAR allocations inside the mutation primitive (which
@@ -204,13 +228,13 @@
 #define DT_SKIP_MOVE_HOLES 0
 #endif
 #ifndef DT_SKIP_DONTUNMAP_LOCKED
-#define DT_SKIP_DONTUNMAP_LOCKED 1
+#define DT_SKIP_DONTUNMAP_LOCKED 0
 #endif
 #ifndef DT_SKIP_LOCK_BEYOND_OBJECT
-#define DT_SKIP_LOCK_BEYOND_OBJECT 1
+#define DT_SKIP_LOCK_BEYOND_OBJECT 0
 #endif
 #ifndef DT_SKIP_MREMAP_ALIAS_SELF
-#define DT_SKIP_MREMAP_ALIAS_SELF 1
+#define DT_SKIP_MREMAP_ALIAS_SELF 0
 #endif
 #ifndef DT_SKIP_DONTUNMAP_UNALIGNED
 #define DT_SKIP_DONTUNMAP_UNALIGNED 0
@@ -219,16 +243,16 @@
 #define DT_SKIP_MREMAP_GUARD_GAP 0
 #endif
 #ifndef DT_SKIP_LOCKONFAULT_POPULATE
-#define DT_SKIP_LOCKONFAULT_POPULATE 1
+#define DT_SKIP_LOCKONFAULT_POPULATE 0
 #endif
 #ifndef DT_SKIP_MLOCK_POPULATE_STOP
-#define DT_SKIP_MLOCK_POPULATE_STOP 1
+#define DT_SKIP_MLOCK_POPULATE_STOP 0
 #endif
 #ifndef DT_SKIP_SNAPSHOT_VMAR_FAULT
 #define DT_SKIP_SNAPSHOT_VMAR_FAULT 0
 #endif
 #ifndef DT_SKIP_MREMAP_TARGET_IN_SOURCE
-#define DT_SKIP_MREMAP_TARGET_IN_SOURCE 1
+#define DT_SKIP_MREMAP_TARGET_IN_SOURCE 0
 #endif
 
 #define DT_SKIP_BRK_GROW_FAULT	    0

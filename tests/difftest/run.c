@@ -220,10 +220,13 @@ bool vma_bounds_differ(uint64_t lo, uint64_t hi)
 }
 
 /* DT_SKIP_VMA_BOUNDS (dt.h): an mprotect whose outcome depends on VMA bounds, over a range
- * where the kernel's VMAs and the model's mappings have different bounds. */
+ * where the kernel's VMAs and the model's mappings have different bounds. PROT_GROWSDOWN
+ * extends the range down to the start of the native VMA, and to the bottom of the model's
+ * stack (adjacent growsdown mappings alike, mm_stack_bottom(): several VMOs, several VMAs). */
 static bool vma_bounds_skip(const struct op *op)
 {
-	uint64_t lo = op->addr, hi;
+	uint64_t lo = op->addr, hi, nb[2];
+	struct mapping *m;
 
 	if (!DT_SKIP_VMA_BOUNDS || op->kind == OP_MUNMAP || op->abs || op->addr >= DT_OPS_END ||
 	    (!(op->prot & PROT_GROWSDOWN) && !op->data_mode))
@@ -231,6 +234,10 @@ static bool vma_bounds_skip(const struct op *op)
 	hi = op->len > DT_OPS_END - lo ? DT_OPS_END : lo + DT_PAGE_ALIGN(op->len);
 	if (hi <= lo)
 		hi = lo + 1;
+	m = mm_find(&dt.mm, dt.mbase + lo);
+	if ((op->prot & PROT_GROWSDOWN) && m && native_vma_bounds(lo, lo + 1, nb, 2) == 2 &&
+	    nb[0] != mm_stack_bottom(&dt.mm, m)->start - dt.mbase)
+		return true;
 	return vma_bounds_differ(lo, hi);
 }
 

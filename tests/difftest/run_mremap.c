@@ -77,6 +77,29 @@ static bool bounds_skip(const struct op *op)
 	return vma_bounds_differ(op->addr, hi);
 }
 
+/* DT_SKIP_VMA_BOUNDS (dt.h): MREMAP_DONTUNMAP unlocks the whole VMA that holds the old range,
+ * the model its mapping (mm/mremap.c, leave_behind()); not run when a locked mapping of the
+ * old range and the native VMAs there have different bounds, or when the target lies in it
+ * (the target's removal splits it). */
+static bool dontunmap_bounds_skip(const struct op *op)
+{
+	uint64_t old = DT_PAGE_ALIGN(op->len), tlo = op->new_addr;
+	uint64_t thi = (op->flags & MREMAP_FIXED) && !op->abs_new ? tlo + DT_PAGE_ALIGN(op->new_len)
+								   : tlo;
+
+	if (!DT_SKIP_VMA_BOUNDS || !(op->flags & MREMAP_DONTUNMAP) || op->abs ||
+	    op->addr >= DT_OPS_END)
+		return false;
+	for (int i = 0; i < dt.nmv; i++) {
+		const struct mview *v = &dt.mv[i];
+
+		if (v->start < op->addr + old && op->addr < v->end && (v->flags & MF_LOCKED) &&
+		    (vma_bounds_differ(v->start, v->end) || (tlo < v->end && v->start < thi)))
+			return true;
+	}
+	return false;
+}
+
 /* DT_SKIP_MREMAP_GUARD_GAP (dt.h): growth in place ending within the guard gap below a
  * growsdown mapping (with room up to it). */
 static bool guard_gap_skip(const struct op *op)
@@ -221,7 +244,7 @@ long do_mremap(const struct op *op, char *why, size_t wl, const char **lab)
 	uint64_t nl = DT_PAGE_ALIGN(op->new_len), rel = 0;
 	long mr, nr, pr;
 
-	if (bounds_skip(op)) {
+	if (bounds_skip(op) || dontunmap_bounds_skip(op)) {
 		*lab = "skipped(vma-boundary)";
 		run_set_results("not run");
 		return 0;

@@ -172,6 +172,50 @@ START_TEST(test_mlock2_onfault_and_its_flags)
 }
 END_TEST
 
+/* What the file's pages read as through the model's mapping at a and the native one at na. */
+static void assert_shows_file(uint64_t a, uint64_t na, int n, char byte)
+{
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(((volatile char *)na)[i * P], byte);
+		ck_assert_int_eq(((volatile char *)a)[i * P], byte);
+	}
+}
+
+/* VM_LOCKONFAULT memory is never populated: a private writable file mapping locked with
+ * MLOCK_ONFAULT keeps the file's pages (no private copies) across mprotect and mremap. */
+START_TEST(test_onfault_private_file_is_not_populated_by_mprotect_or_mremap)
+{
+	if (!have_mlock2())
+		return;
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	int fd = tu_tmpfile(4 * P, 'e', O_RDWR);
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, MAP_PRIVATE, fd, 0);
+	long na = tu_native_mmap(0, 4 * P, RW, MAP_PRIVATE, fd, 0);
+	char page[4 * P];
+
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(mm_munmap(&T.mm, a + 2 * P, 2 * P), 0);
+	ck_assert_int_eq(munmap((void *)(na + 2 * P), 2 * P), 0);
+	ck_assert_int_eq(lock(a, 2 * P, MLOCK_ONFAULT), 0);
+	ck_assert_int_eq(native_mlock2(na, 2 * P, MLOCK_ONFAULT), 0);
+	ck_assert_int_eq(mm_mprotect(&T.mm, a, 2 * P, PROT_READ), 0);
+	ck_assert_int_eq(mm_mprotect(&T.mm, a, 2 * P, RW), 0);
+	ck_assert_int_eq(mprotect((void *)na, 2 * P, PROT_READ), 0);
+	ck_assert_int_eq(mprotect((void *)na, 2 * P, RW), 0);
+	ck_assert_int_eq(mm_mremap(&T.mm, a, 2 * P, 4 * P, 0, 0), (long)a);
+	ck_assert_int_eq(tu_sys((long)mremap((void *)na, 2 * P, 4 * P, 0)), na);
+	TU_CHECK(&T.mm);
+	ck_assert_uint_eq(lock_flags(a + 3 * P), MF_LOCKED | MF_LOCKONFAULT);
+	ck_assert(tu_vmflag(na + 3 * P, "lf"));
+	memset(page, 'w', sizeof(page));
+	ck_assert_int_eq(pwrite(fd, page, sizeof(page), 0), (long)sizeof(page));
+	assert_shows_file(a, (uint64_t)na, 4, 'w');
+	munmap((void *)na, 4 * P);
+	close(fd);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
 /* [a, a + P) mapped, [a + P, a + 2P) a hole, [a + 2P, a + 3P) mapped, as the model and natively. */
 static void hole_layout(uint64_t *a, uint64_t *na)
 {
@@ -267,6 +311,105 @@ START_TEST(test_file_mapping_beyond_its_end_is_locked_then_enomem)
 	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
 	ck_assert(tu_vmflag(na, "lo") && tu_vmflag(a, "lo"));
 	munmap((void *)na, 3 * P);
+	close(fd);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
+/*
+ * A populating mlock populates nothing when a hole ends its walk (do_mlock() returns first),
+ * and nothing after the first part it cannot populate (__mm_populate() stops there): a
+ * private writable file mapping there keeps the file's pages, as a file write shows, even
+ * through an mprotect to the protection it has.
+ */
+START_TEST(test_mlock_populates_nothing_after_a_hole_or_a_failure)
+{
+	if (!have_mlock2())
+		return;
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	int fd = tu_tmpfile(2 * P, 'e', O_RDWR);
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, PROT_NONE, ANON, -1, 0);
+	long na = tu_native_mmap(0, 4 * P, PROT_NONE, ANON, -1, 0);
+	char page[2 * P];
+
+	/* [PROT_NONE][file, 2 pages][hole] */
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(tu_mmap_ok(&T, a + P, 2 * P, RW, MAP_PRIVATE | MAP_FIXED, fd, 0), a + P);
+	ck_assert_int_eq(mm_munmap(&T.mm, a + 3 * P, P), 0);
+	ck_assert_int_eq(tu_native_mmap(na + P, 2 * P, RW, MAP_PRIVATE | MAP_FIXED, fd, 0), na + P);
+	ck_assert_int_eq(munmap((void *)(na + 3 * P), P), 0);
+	/* (a) the file mapping, then the hole */
+	ck_assert_int_eq(lock(a + P, 3 * P, 0), -ENOMEM);
+	ck_assert_int_eq(tu_sys(sys_mlock((void *)(na + P), 3 * P)), -ENOMEM);
+	ck_assert_uint_eq(lock_flags(a + P), MF_LOCKED);
+	ck_assert(tu_vmflag(na + P, "lo"));
+	/* mprotect populates only what becomes writable: not this, writable already */
+	ck_assert_int_eq(mm_mprotect(&T.mm, a + P, 2 * P, RW), 0);
+	ck_assert_int_eq(mprotect((void *)(na + P), 2 * P, RW), 0);
+	memset(page, 'w', sizeof(page));
+	ck_assert_int_eq(pwrite(fd, page, sizeof(page), 0), (long)sizeof(page));
+	assert_shows_file(a + P, (uint64_t)na + P, 2, 'w');
+	/* (b) PROT_NONE fails first: the file mapping after it is not populated */
+	ck_assert_int_eq(unlock(a, 3 * P), 0);
+	ck_assert_int_eq(tu_sys(sys_munlock((void *)na, 3 * P)), 0);
+	ck_assert_int_eq(lock(a, 3 * P, 0), -ENOMEM);
+	ck_assert_int_eq(tu_sys(sys_mlock((void *)na, 3 * P)), -ENOMEM);
+	ck_assert_uint_eq(lock_flags(a + P), MF_LOCKED);
+	memset(page, 'x', sizeof(page));
+	ck_assert_int_eq(pwrite(fd, page, sizeof(page), 0), (long)sizeof(page));
+	assert_shows_file(a + P, (uint64_t)na + P, 2, 'x');
+	munmap((void *)na, 4 * P);
+	close(fd);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
+#define SHARED_ANON (MAP_SHARED | MAP_ANONYMOUS)
+
+/* [shared anonymous, grown by mremap to twice its object][private file, 2 pages] at *a */
+static long beyond_object_layout(uint64_t *a, int fd)
+{
+	long r;
+
+	*a = tu_mmap_ok(&T, 0, 4 * P, PROT_NONE, ANON, -1, 0);
+	ck_assert_int_eq(tu_mmap_ok(&T, *a, P, RW, SHARED_ANON | MAP_FIXED, -1, 0), *a);
+	ck_assert_int_eq(tu_mmap_ok(&T, *a + 2 * P, 2 * P, RW, MAP_PRIVATE | MAP_FIXED, fd, 0),
+			 *a + 2 * P);
+	ck_assert_int_eq(mm_munmap(&T.mm, *a + P, P), 0);
+	ck_assert_int_eq(mm_mremap(&T.mm, *a, P, 2 * P, 0, 0), (long)*a);
+	TU_CHECK(&T.mm);
+	r = tu_native_mmap(0, 4 * P, PROT_NONE, ANON, -1, 0);
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_eq(tu_native_mmap(r, P, RW, SHARED_ANON | MAP_FIXED, -1, 0), r);
+	ck_assert_int_eq(tu_native_mmap(r + 2 * P, 2 * P, RW, MAP_PRIVATE | MAP_FIXED, fd, 0),
+			 r + 2 * P);
+	ck_assert_int_eq(munmap((void *)(r + P), P), 0);
+	ck_assert_int_eq(tu_sys((long)mremap((void *)r, P, 2 * P, 0)), r);
+	return r;
+}
+
+/* Populating a shared anonymous mapping beyond its object fails (SIGBUS): mlock keeps the
+ * flags and gives ENOMEM, and populates nothing after it. */
+START_TEST(test_mlock_beyond_a_shared_object_is_enomem_with_the_flags_kept)
+{
+	if (!have_mlock2())
+		return;
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	int fd = tu_tmpfile(2 * P, 'e', O_RDWR);
+	uint64_t a;
+	long na = beyond_object_layout(&a, fd);
+	char page[2 * P];
+
+	ck_assert_int_eq(lock(a, 4 * P, 0), -ENOMEM);
+	ck_assert_int_eq(tu_sys(sys_mlock((void *)na, 4 * P)), -ENOMEM);
+	ck_assert_uint_eq(lock_flags(a), MF_LOCKED);
+	ck_assert_uint_eq(lock_flags(a + 2 * P), MF_LOCKED);
+	ck_assert(tu_vmflag(na, "lo") && tu_vmflag(na + 2 * P, "lo"));
+	ck_assert_uint_eq(T.mm.locked_pages, 4);
+	memset(page, 'w', sizeof(page));
+	ck_assert_int_eq(pwrite(fd, page, sizeof(page), 0), (long)sizeof(page));
+	assert_shows_file(a + 2 * P, (uint64_t)na + 2 * P, 2, 'w');
+	munmap((void *)na, 4 * P);
 	close(fd);
 	tu_mm_teardown(&T);
 }
@@ -531,10 +674,13 @@ int main(void)
 	tcase_add_test(tc, test_mlock_splits_and_locks_the_real_pages);
 	tcase_add_test(tc, test_unaligned_start_locks_every_page_touched);
 	tcase_add_test(tc, test_mlock2_onfault_and_its_flags);
+	tcase_add_test(tc, test_onfault_private_file_is_not_populated_by_mprotect_or_mremap);
 	tcase_add_test(tc, test_hole_midway_is_enomem_after_locking_the_part_before);
 	tcase_add_test(tc, test_hole_at_start_is_enomem_and_changes_nothing);
 	tcase_add_test(tc, test_prot_none_is_locked_then_enomem_from_populating);
 	tcase_add_test(tc, test_file_mapping_beyond_its_end_is_locked_then_enomem);
+	tcase_add_test(tc, test_mlock_populates_nothing_after_a_hole_or_a_failure);
+	tcase_add_test(tc, test_mlock_beyond_a_shared_object_is_enomem_with_the_flags_kept);
 	tcase_add_test(tc, test_lengths_wrap_as_linux_rounds_them);
 	tcase_add_test(tc, test_locked_pages_count_each_page_once);
 	tcase_add_test(tc, test_memlock_limit_without_cap_ipc_lock);

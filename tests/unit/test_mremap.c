@@ -1,11 +1,12 @@
 /*
  * Unit tests of mm_mremap (mm/mremap.c) with the self backend: shrink, grow in place (the
- * VMO grown, not copied), grow by moving, MREMAP_FIXED over existing mappings, DONTUNMAP
- * (private: the old range reads zero; shared: it keeps the object), old_len 0 aliases of
- * shared mappings, shared anonymous growth faulting beyond the object, same-size FIXED moves
- * of several mappings and holes (the gaps kept, SysV shm refused after the first mapping), a
- * FIXED shrink whose tail crosses mappings and holes, and the errors, each asked of the
- * kernel on a native mapping in the same test.
+ * VMO grown, not copied), grow by moving, MREMAP_FIXED over existing mappings (the target in
+ * the old range's mapping too), DONTUNMAP (private: the old range reads zero; shared: it keeps
+ * the object; the whole locked mapping unlocked), old_len 0 aliases of shared mappings (over
+ * themselves: EFAULT, the target unmapped), shared anonymous growth faulting beyond the
+ * object, same-size FIXED moves of several mappings and holes (the gaps kept, SysV shm
+ * refused after the first mapping), a FIXED shrink whose tail crosses mappings and holes, and
+ * the errors, each asked of the kernel on a native mapping in the same test.
  */
 #include <errno.h>
 #include <linux/mman.h>
@@ -216,6 +217,33 @@ START_TEST(test_dontunmap_shared_keeps_the_object)
 }
 END_TEST
 
+/* DONTUNMAP unlocks the whole VMA (the model: the whole mapping) the old range lies in, not
+ * only the range left behind; the moved pages stay locked. */
+START_TEST(test_dontunmap_unlocks_the_whole_locked_mapping)
+{
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, SHANON, -1, 0);
+	long na = tu_native_mmap(0, 4 * P, RW, SHANON, -1, 0), b, nb;
+
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(mm_mlock(&T.mm, a, 4 * P, 0), 0);
+	ck_assert_int_eq(tu_sys(syscall(SYS_mlock, na, 4 * P)), 0);
+	b = mm_mremap(&T.mm, a + P, P, P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	nb = native_mremap(na + P, P, P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	ck_assert_int_gt(b, 0);
+	ck_assert_int_gt(nb, 0);
+	TU_CHECK(&T.mm);
+	for (int i = 0; i < 4; i++) {
+		ck_assert(!tu_vmflag(na + i * P, "lo"));
+		ck_assert(!(mm_find(&T.mm, a + i * P)->flags & MF_LOCKED));
+	}
+	ck_assert(tu_vmflag(nb, "lo"));
+	ck_assert(mm_find(&T.mm, b)->flags & MF_LOCKED);
+	ck_assert_uint_eq(T.mm.locked_pages, 1);
+	munmap((void *)na, 4 * P);
+	munmap((void *)nb, P);
+}
+END_TEST
+
 START_TEST(test_old_len_zero_aliases_a_shared_mapping)
 {
 	uint64_t a = tu_mmap_ok(&T, 0, P, RW, SHANON, -1, 0);
@@ -229,6 +257,61 @@ START_TEST(test_old_len_zero_aliases_a_shared_mapping)
 	*(char *)a = 'r';
 	ck_assert_int_eq(*(char *)b, 'r');
 	ck_assert_ptr_eq(mm_find(&T.mm, a)->vmo, mm_find(&T.mm, (uint64_t)b)->vmo);
+}
+END_TEST
+
+/* An alias whose FIXED target starts at addr: the target is unmapped first, then EFAULT (no
+ * mapping at addr any more); a target starting below addr overlaps it: EINVAL. */
+START_TEST(test_alias_over_itself_unmaps_the_target_then_efaults)
+{
+	int f = MREMAP_MAYMOVE | MREMAP_FIXED;
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, SHANON, -1, 0);
+	long na = tu_native_mmap(0, 4 * P, RW, SHANON, -1, 0);
+
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(mm_mremap(&T.mm, a + 2 * P, 0, 2 * P, f, a + P), -EINVAL);
+	ck_assert_int_eq(native_mremap(na + 2 * P, 0, 2 * P, f, na + P), -EINVAL);
+	ck_assert_int_eq(mm_mremap(&T.mm, a + P, 0, 2 * P, f, a + P), -EFAULT);
+	ck_assert_int_eq(native_mremap(na + P, 0, 2 * P, f, na + P), -EFAULT);
+	TU_CHECK(&T.mm);
+	for (int i = 0; i < 4; i++) {
+		unsigned char v;
+
+		ck_assert_int_eq(mm_find(&T.mm, a + i * P) != NULL, i == 0 || i == 3);
+		ck_assert_int_eq(mincore((void *)(na + i * P), P, &v) == 0, i == 0 || i == 3);
+	}
+	munmap((void *)na, 4 * P);
+}
+END_TEST
+
+/* A FIXED target below the old range in its private mapping: with the snapshot split, removing
+ * the target makes the mapping's top part (the old range with it) a snapshot child, whose
+ * pages the kernel moves; the moved mapping must be on the child, where the program writes. */
+START_TEST(test_fixed_target_below_the_old_range_in_its_mapping)
+{
+	int f = MREMAP_MAYMOVE | MREMAP_FIXED;
+	uint64_t a = tu_mmap_ok(&T, 0, 8 * P, RW, ANON, -1, 0);
+	long na = tu_native_mmap(0, 8 * P, RW, ANON, -1, 0);
+	struct mapping *m;
+	char c = 0;
+
+	ck_assert_int_gt(na, 0);
+	memset((void *)a, 'o', 8 * P);
+	ck_assert_int_eq(mm_mremap(&T.mm, a + 5 * P, 2 * P, 3 * P, f, a + P), (long)(a + P));
+	ck_assert_int_eq(native_mremap(na + 5 * P, 2 * P, 3 * P, f, na + P), na + P);
+	TU_CHECK(&T.mm);
+	*(char *)(a + P) = 'w';
+	m = mm_find(&T.mm, a + P);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_ge(vmo_read(m->vmo, &c, m->off, 1), 0);
+	ck_assert_int_eq(c, 'w');
+	for (int i = 0; i < 8; i++) {
+		unsigned char v;
+
+		ck_assert_int_eq(mm_find(&T.mm, a + i * P) != NULL,
+				 mincore((void *)(na + i * P), P, &v) == 0);
+	}
+	munmap((void *)na, 8 * P);
 }
 END_TEST
 
@@ -500,9 +583,12 @@ int main(void)
 	tcase_add_test(tc, test_grow_in_place_grows_the_vmo_without_copying);
 	tcase_add_test(tc, test_grow_blocked_moves_with_maymove_and_keeps_content);
 	tcase_add_test(tc, test_fixed_replaces_the_target);
+	tcase_add_test(tc, test_fixed_target_below_the_old_range_in_its_mapping);
 	tcase_add_test(tc, test_dontunmap_private_leaves_zeros_behind);
 	tcase_add_test(tc, test_dontunmap_shared_keeps_the_object);
+	tcase_add_test(tc, test_dontunmap_unlocks_the_whole_locked_mapping);
 	tcase_add_test(tc, test_old_len_zero_aliases_a_shared_mapping);
+	tcase_add_test(tc, test_alias_over_itself_unmaps_the_target_then_efaults);
 	tcase_add_test(tc, test_shared_anon_growth_faults_beyond_the_object_as_linux);
 	tcase_add_test(tc, test_move_failure_rolls_back);
 	tcase_add_test(tc, test_fixed_same_size_moves_every_mapping_and_keeps_the_gaps);
