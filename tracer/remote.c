@@ -75,11 +75,11 @@ pid_t tr_wait_thread(pid_t tid, int *status)
 		w = waitpid(tid, status, __WALL | WNOHANG);
 		if (w > 0 || (w < 0 && errno != EINTR))
 			return w;
-		if (w == 0 && thread_dead(tid)) {
+		/* /proc is read only after a quiet tick: not on the path of every batch. */
+		if (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EAGAIN && thread_dead(tid)) {
 			errno = ESRCH;
 			return -1;
 		}
-		sigtimedwait(&chld, NULL, &tick);
 	}
 }
 

@@ -69,8 +69,9 @@ struct tr_remote {
  * waitpid(tid, __WALL) that cannot hang on a thread that died without a report to come: a
  * thread-group leader killed while other threads of its process still stop for the tracer is a
  * zombie whose death the kernel reports only with the last of them. Sleeps on SIGCHLD between
- * checks (the first call blocks SIGCHLD in the calling thread, for good). The tid, or -1 with errno (ESRCH: dead, no
- * report now).
+ * non-blocking waits (the first call blocks SIGCHLD in the calling thread, for good) and checks
+ * whether the thread died only after 10 ms without one. The tid, or -1 with errno (ESRCH:
+ * dead, no report now).
  */
 pid_t tr_wait_thread(pid_t tid, int *status);
 
