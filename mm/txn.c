@@ -371,8 +371,9 @@ static void after_commit(struct txn *t)
 
 		uint64_t size = vmo_get_size(a->vmo);
 
-		/* An earlier entry may have shrunk the same VMO already. */
-		if (a->off >= size)
+		/* An earlier entry may have shrunk the same VMO already; and a VMO no mapping
+		 * holds any more goes with the transaction's references: nothing to trim. */
+		if (a->off >= size || vmo_refs(a->vmo) == held_refs(t, a->vmo))
 			continue;
 		if (a->op == AFTER_SHRINK &&
 		    vmo_unused_above(t->mm, a->vmo, a->off, held_refs(t, a->vmo), a->keep))

@@ -89,7 +89,7 @@ int tr_faults_on_signal(struct tr_ctx *ctx, struct tr_task *t, int *sig)
 	}
 	fault = kind == FAULT_GROWTH;
 	if (fault || needs_ahead(as, regs.rsp)) {
-		if (tr_remote_begin(&as->r, t->tid, &as->tramp))
+		if (tr_remote_begin_at(&as->r, t->tid, &as->tramp, &regs))
 			return TR_RESUME;
 		as->be.tid = t->tid;
 		as->cur = t;

@@ -492,7 +492,7 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	}
 	if (!as || !as->have_tramp || !emulated(nr))
 		return TR_RESUME;
-	if (tr_remote_begin(&as->r, t->tid, &as->tramp))
+	if (tr_remote_begin_at(&as->r, t->tid, &as->tramp, &t->regs))
 		return TR_RESUME; /* gone */
 	as->be.tid = t->tid;
 	as->cur = t;

@@ -155,7 +155,8 @@ static int run_until(struct tr_remote *r, int req, uint64_t want)
 	}
 }
 
-int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t)
+int tr_remote_begin_at(struct tr_remote *r, pid_t tid, struct tr_tramp *t,
+		       const struct user_regs_struct *regs)
 {
 	siginfo_t *sigs = r->sigs;
 	int capsigs = r->capsigs;
@@ -165,10 +166,17 @@ int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t)
 	r->capsigs = capsigs;
 	r->tid = tid;
 	r->t = t;
-	if (pt(r, PTRACE_GETREGS, NULL, &r->saved))
+	if (regs)
+		r->saved = *regs;
+	else if (pt(r, PTRACE_GETREGS, NULL, &r->saved))
 		return -ESRCH;
 	r->active = true;
 	return 0;
+}
+
+int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t)
+{
+	return tr_remote_begin_at(r, tid, t, NULL);
 }
 
 static int load_regs(struct tr_remote *r, uint64_t rip)

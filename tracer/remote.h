@@ -78,6 +78,9 @@ pid_t tr_wait_thread(pid_t tid, int *status);
 /* Opens a session on the stopped thread tid: saves its registers. t may be NULL until the
  * trampoline is installed (only tr_remote_inject works then). 0, or -ESRCH. */
 int tr_remote_begin(struct tr_remote *r, pid_t tid, struct tr_tramp *t);
+/* The same with the registers the caller has just read at this stop (no PTRACE_GETREGS). */
+int tr_remote_begin_at(struct tr_remote *r, pid_t tid, struct tr_tramp *t,
+		       const struct user_regs_struct *regs);
 
 /* Runs calls[0..n) (1 <= n <= TR_MAX_RECS) through the trampoline in one stop, stopping at
  * the first that fails. The number of calls that succeeded (n when all did), -ESRCH (the
