@@ -22,35 +22,6 @@
 
 #include "tests/difftest/dt.h"
 
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
-#ifndef MADV_WIPEONFORK
-#define MADV_WIPEONFORK 18
-#define MADV_KEEPONFORK 19
-#endif
-#ifndef MADV_COLD
-#define MADV_COLD    20
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ  22
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
-#ifndef MADV_SOFT_OFFLINE
-#define MADV_SOFT_OFFLINE 101
-#endif
-#define MADV_GUARD_INSTALL_ 102
-#define MADV_GUARD_REMOVE_  103
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT 1
 #endif
@@ -90,8 +61,8 @@ static const struct {
     {MADV_COLLAPSE, "COLLAPSE", 2},
     {MADV_HWPOISON, "HWPOISON", 1},
     {MADV_SOFT_OFFLINE, "SOFT_OFFLINE", 1},
-    {MADV_GUARD_INSTALL_, "GUARD_INSTALL", 1},
-    {MADV_GUARD_REMOVE_, "GUARD_REMOVE", 1},
+    {MADV_GUARD_INSTALL, "GUARD_INSTALL", 1},
+    {MADV_GUARD_REMOVE, "GUARD_REMOVE", 1},
 };
 #define NADVICES (sizeof(advices) / sizeof(advices[0]))
 
@@ -133,7 +104,7 @@ static int draw_advice(void)
 				int a = advices[i].advice;
 
 				if (DT_SKIP_MADV_GUARD &&
-				    (a == MADV_GUARD_INSTALL_ || a == MADV_GUARD_REMOVE_))
+				    (a == MADV_GUARD_INSTALL || a == MADV_GUARD_REMOVE))
 					break;
 				return a;
 			}

@@ -25,9 +25,6 @@
 
 #include "tests/difftest/dt.h"
 
-#ifndef MADV_FREE
-#define MADV_FREE 8
-#endif
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT 1
 #endif

@@ -27,15 +27,6 @@
 #define SHANON (MAP_SHARED | MAP_ANONYMOUS)
 #define HPAGE  (2ULL << 20)
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
-#define MADV_GUARD_INSTALL_ 102
-#define MADV_GUARD_REMOVE_  103
-#define MADV_HWPOISON_	    100
 
 static struct tu_mm T;
 
@@ -478,8 +469,8 @@ START_TEST(test_unknown_advice_is_einval)
 		TU_KERNEL_EQ(native_madvise(na, 0, unknown[i]), -EINVAL);
 	}
 	/* Guard regions (Linux 6.13) are unknown to the model: see mm/madvise.c. */
-	ck_assert_int_eq(madv(a, P, MADV_GUARD_INSTALL_), -EINVAL);
-	ck_assert_int_eq(madv(a, 0, MADV_GUARD_REMOVE_), -EINVAL);
+	ck_assert_int_eq(madv(a, P, MADV_GUARD_INSTALL), -EINVAL);
+	ck_assert_int_eq(madv(a, 0, MADV_GUARD_REMOVE), -EINVAL);
 	munmap((void *)na, P);
 	tu_mm_teardown(&T);
 }
@@ -693,10 +684,10 @@ static int no_sys_admin(void *arg)
 
 	if (tu_drop_cap(CAP_SYS_ADMIN) < 0)
 		return 2;
-	r[0] = mm_madvise(&T.mm, a, P, MADV_HWPOISON_);
-	r[1] = native_madvise(na, P, MADV_HWPOISON_);
-	r[2] = mm_madvise(&T.mm, a, 0, MADV_HWPOISON_);
-	r[3] = native_madvise(na, 0, MADV_HWPOISON_);
+	r[0] = mm_madvise(&T.mm, a, P, MADV_HWPOISON);
+	r[1] = native_madvise(na, P, MADV_HWPOISON);
+	r[2] = mm_madvise(&T.mm, a, 0, MADV_HWPOISON);
+	r[3] = native_madvise(na, 0, MADV_HWPOISON);
 	return 0;
 }
 
