@@ -9,7 +9,8 @@
 # (b) a program that exits 125 itself is not a starmm failure;
 # (c) a small sweep through --sshloginfile naming two fake hosts, with tests/fault-sweep/local-ssh
 #     as parallel's ssh (PARALLEL_SSH): every result comes back, both hosts ran jobs, and each
-#     run's outcome is the one (a) found for the same k;
+#     run's outcome is the one (a) found for the same k; with SHELL=/bin/sh, as a CI machine
+#     may have it (the jobs are bash functions all the same);
 # (d) the classification, on a fake starmm-run: starmm_failed true and a run without
 #     --stats=json are starmm failures (exit 1), a program's own 125 is an error exit, a run
 #     cut by --timeout is a hang.
@@ -71,7 +72,7 @@ check "(b) sh -c 'exit 125': exit 0, baseline exit 125 (exit $rc)" \
 
 # ---- (c) through --sshloginfile with two fake hosts -------------------------------------------
 printf '1/fake-host-a\n1/fake-host-b\n' >"$tmp/sshlogins"
-PARALLEL_SSH=$here/local-ssh "$sweep" --sshloginfile "$tmp/sshlogins" --ops 1-8 \
+SHELL=/bin/sh PARALLEL_SSH=$here/local-ssh "$sweep" --sshloginfile "$tmp/sshlogins" --ops 1-8 \
 	--starmm "$starmm" --keep "$tmp/c" -- "$map_ops" >"$tmp/c.out" 2>"$tmp/c.err"
 rc=$?
 check "(c) sweep through --sshloginfile exits 0 (exit $rc)" [ $rc = 0 ]
