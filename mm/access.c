@@ -45,7 +45,8 @@ static bool backed(const struct mapping *m, uint64_t end)
 	return m->kind != MK_ANON || !m->vmo || m->off + (end - m->start) <= vmo_get_size(m->vmo);
 }
 
-/* Every byte of [addr, addr + len) mapped with the protection `need`. 0 or -EFAULT. */
+/* Every byte of [addr, addr + len) mapped with the protection `need`, off guard pages. 0 or
+ * -EFAULT. */
 static long check_range(struct mm *mm, uint64_t addr, uint64_t len, int need)
 {
 	uint64_t at = addr, end;
@@ -55,7 +56,7 @@ static long check_range(struct mm *mm, uint64_t addr, uint64_t len, int need)
 		return -EFAULT; /* access_ok() */
 	end = addr + len;
 	for (m = table_from(mm, addr); at < end; m = mm_next(mm, m)) {
-		if (!m || m->start > at || (m->prot & need) != need ||
+		if (!m || m->start > at || (m->prot & need) != need || (m->flags & MF_GUARD) ||
 		    !backed(m, m->end < end ? m->end : end))
 			return -EFAULT;
 		at = m->end;

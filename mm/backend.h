@@ -53,10 +53,14 @@ int mm_file_from_fd(int fd, int prog_fd, const char *link, struct mm_file **out)
  * kernel's own accesses): 0, or -errno (-EFAULT when short). */
 long mm_mem_read(int mem_fd, uint64_t addr, void *buf, size_t len);
 long mm_mem_write(int mem_fd, uint64_t addr, const void *buf, size_t len);
-/* The running kernel (the program's too): a config-dependent madvise advice, and protection
- * keys (pkey 0 usable). */
+/* The running kernel (the program's too): a config-dependent madvise advice (guard markers:
+ * where a VMO's mapping can take them), and protection keys (pkey 0 usable). */
 bool mm_kernel_knows_advice(int advice);
 bool mm_kernel_has_pkeys(void);
+/* Whether each of the n pages from addr carries a guard marker (MADV_GUARD_INSTALL), read
+ * from a /proc/PID/pagemap descriptor (its PM_GUARD_REGION bit, Linux 6.14), into
+ * out[0..n). 0, or -errno (-EIO when short). */
+int mm_guard_markers(int pagemap_fd, uint64_t addr, size_t n, bool *out);
 
 enum plan_op {
 	PLAN_MAP_VMO,  /* MAP_SHARED|MAP_FIXED of vmo at off over [addr, addr + len) */
@@ -82,6 +86,9 @@ struct plan_step {
 	uint64_t off;
 	uint64_t new_addr, new_len; /* PLAN_MOVE */
 	bool dontunmap;		    /* PLAN_MOVE */
+	bool guard;		    /* PLAN_MAP_*: then guard markers over the whole range
+				       (madvise MADV_GUARD_INSTALL), a failure of which fails
+				       the step */
 	long nr;       /* PLAN_SYSCALL */
 	uint64_t args[6];
 	long result;   /* set by the backend for each step it ran (PLAN_SYSCALL: the raw result,

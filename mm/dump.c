@@ -42,6 +42,8 @@ void mm_dump(struct mm *mm, FILE *out)
 			fputs(" locked", out);
 		if (m->flags & MF_BRK)
 			fputs(" [heap]", out);
+		if (m->flags & MF_GUARD)
+			fputs(" guard", out);
 		fputc('\n', out);
 	}
 	if (mm->start_brk)

@@ -51,7 +51,7 @@ struct mapping *mm_stack_bottom(struct mm *mm, struct mapping *m)
 {
 	struct mapping *p;
 
-	while ((p = mm_prev(mm, m)) && p->end == m->start && p->flags == m->flags &&
+	while ((p = mm_prev(mm, m)) && p->end == m->start && vma_flags_equal(p->flags, m->flags) &&
 	       p->prot == m->prot)
 		m = p;
 	return m;
@@ -62,8 +62,8 @@ static uint64_t stack_end(struct mm *mm, struct mapping *m)
 {
 	struct mapping *n;
 
-	while ((n = mm_next(mm, m)) && n->start == m->end && n->flags == m->flags &&
-	       n->prot == m->prot)
+	while ((n = mm_next(mm, m)) && n->start == m->end &&
+	       vma_flags_equal(n->flags, m->flags) && n->prot == m->prot)
 		m = n;
 	return m->end;
 }
@@ -113,6 +113,10 @@ long mm_grow_down(struct mm *mm, uint64_t addr, uint64_t step)
 		grown = mapping_slice(m, m->start, m->end);
 		grown->off -= m->start - start;
 		grown->start = start;
+		if (m->flags & MF_GUARD) { /* the new pages carry no marker: mapped alone */
+			grown->end = m->start;
+			grown->flags &= ~MF_GUARD;
+		}
 		txn_map_mapping(&t, grown, grown->start, grown->end, 0);
 		txn_set(&t, grown->start, grown->end, &grown, 1);
 		return txn_commit(&t) ? -ENOMEM : 0;
@@ -128,7 +132,7 @@ long mm_grow_down(struct mm *mm, uint64_t addr, uint64_t step)
 	vmo_ref(vmo);
 	grown->prot = m->prot;
 	grown->max_prot = m->max_prot;
-	grown->flags = m->flags;
+	grown->flags = m->flags & ~MF_GUARD;
 	txn_map_mapping(&t, grown, grown->start, grown->end, 0);
 	txn_set(&t, grown->start, grown->end, &grown, 1);
 	return txn_commit(&t) ? -ENOMEM : 0;

@@ -38,6 +38,9 @@ struct mapping *mapping_slice(const struct mapping *m, uint64_t start, uint64_t 
 void mapping_free(struct mapping *m);
 /* Whether a and b could be one mapping if adjacent (same backing, flags, protections). */
 bool mapping_compatible(const struct mapping *a, const struct mapping *b);
+/* Whether b begins where a ends and they differ only in guard markers (MF_GUARD): one
+ * mapping, and one VMA to Linux, that the markers split. */
+bool mapping_guard_split(const struct mapping *a, const struct mapping *b);
 
 /*
  * The mutation primitive. Every change of the model goes through it: every mapping part in
@@ -175,6 +178,13 @@ long unmap_prepare(struct txn *t, uint64_t start, uint64_t end);
  * references are not mappings' and that the mapping at address keep (0: none) is expected to
  * use it below off: the VMO may then be shrunk to off. */
 bool vmo_unused_above(struct mm *mm, struct vmo *vmo, uint64_t off, int held, uint64_t keep);
+
+/* Whether mapping flags a and b could be those of one Linux VMA (guard markers live in the
+ * page tables, not in the VMA). */
+static inline bool vma_flags_equal(unsigned a, unsigned b)
+{
+	return !((a ^ b) & ~MF_GUARD);
+}
 
 /* The map flags a plan step passes down for a mapping's flags (MAP_LOCKED...). */
 int mapping_map_flags(const struct mapping *m);

@@ -16,6 +16,13 @@
  *  - DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK: model flags (MF_DONTFORK, MF_WIPEONFORK), the
  *    mapping split as mprotect splits it; NOHUGEPAGE / HUGEPAGE set and clear MF_STACK, the
  *    model's VM_NOHUGEPAGE;
+ *  - GUARD_INSTALL / GUARD_REMOVE (Linux 6.13; on every kind of mapping since 6.15): MF_GUARD
+ *    set and cleared (mm.h), EINVAL on locked (install only), huge page and (the kernel
+ *    says) special mappings; the markers themselves are the kernel's, so the call is passed
+ *    through over the parts whose flag changed. Installing zaps private pages: a private
+ *    ANON range is decommitted, and reads zeros once the markers are removed. starmm
+ *    answers EINVAL when the running kernel cannot put markers on a VMO's (shared memfd)
+ *    mapping;
  *  - hints whose effect is the kernel's business (NORMAL, RANDOM, SEQUENTIAL, WILLNEED,
  *    DONTNEED on shared ANON and FILE, COLD, PAGEOUT, MERGEABLE, UNMERGEABLE, HUGEPAGE,
  *    NOHUGEPAGE, DONTDUMP, DODUMP, POPULATE_*): passed through over the accepted mapped parts
@@ -30,11 +37,8 @@
  *
  * Not modelled: MADV_COLLAPSE on private ANON in a VMO is accepted without collapsing when
  * Linux's checks pass (Linux's result also depends on whether the mapping was ever written,
- * and on the collapse itself). MADV_GUARD_INSTALL/REMOVE are unknown advice (EINVAL, as
- * before Linux 6.13): the model has no per-page record of guard markers, so it could neither
- * keep them across its own remappings nor tell fault/ that a SIGSEGV there is the program's.
- * Which config-dependent advice (KSM, THP, memory failure) exists is asked of the running
- * kernel with a zero-length madvise, once per advice.
+ * and on the collapse itself). Which config-dependent advice (KSM, THP, memory failure)
+ * exists is asked of the running kernel with a zero-length madvise.
  *
  * Invariants: nothing is changed before the commit point of each transaction; a decommit is
  * scheduled with txn_after and never undone; a pass-through call only covers model mappings
@@ -84,9 +88,11 @@ static bool advice_valid(struct mm *mm, int advice)
 	case MADV_COLLAPSE:
 	case MADV_HWPOISON:
 	case MADV_SOFT_OFFLINE:
+	case MADV_GUARD_INSTALL:
+	case MADV_GUARD_REMOVE:
 		return mm->be->advice_known && mm->be->advice_known(mm->be_ctx, advice);
 	default:
-		return false; /* MADV_GUARD_INSTALL/REMOVE included: see the top of the file */
+		return false;
 	}
 }
 
@@ -139,6 +145,10 @@ static unsigned advised_flags(int advice, unsigned fl)
 		return fl & ~MF_STACK;
 	case MADV_NOHUGEPAGE:
 		return fl | MF_STACK;
+	case MADV_GUARD_INSTALL:
+		return fl | MF_GUARD;
+	case MADV_GUARD_REMOVE:
+		return fl & ~MF_GUARD;
 	default:
 		return fl;
 	}
@@ -299,6 +309,24 @@ static long visit(struct walk *w, const struct mapping *m, uint64_t s, uint64_t 
 	case MADV_PAGEOUT:
 		if (fl & (MF_LOCKED | MF_HUGETLB))
 			return -EINVAL; /* !can_madv_lru_vma() */
+		pass(w, s, e);
+		return 0;
+	case MADV_GUARD_INSTALL:
+		if (fl & (MF_LOCKED | MF_LOCKONFAULT | MF_HUGETLB))
+			return -EINVAL; /* !is_valid_guard_vma() */
+		if (fl & MF_GUARD)
+			return 0;
+		set_flags(w, m, s, e, advised_flags(w->advice, fl));
+		if (private_vmo(m))
+			decommit(w, m, s, e); /* the markers zap private pages: zeros once removed */
+		pass(w, s, e);
+		return 0;
+	case MADV_GUARD_REMOVE:
+		if (fl & MF_HUGETLB)
+			return -EINVAL; /* !is_valid_guard_vma(), locked memory allowed */
+		if (!(fl & MF_GUARD))
+			return 0;
+		set_flags(w, m, s, e, advised_flags(w->advice, fl));
 		pass(w, s, e);
 		return 0;
 	case MADV_COLLAPSE:

@@ -7,8 +7,9 @@
  *    beyond RLIMIT_MEMLOCK without CAP_IPC_LOCK: ENOMEM), then apply_vma_lock_flags(): a hole
  *    at the start is ENOMEM with nothing changed, a later hole ENOMEM after the mappings
  *    before it were locked (and nothing populated); then populating, whose failure (a
- *    PROT_NONE mapping, a file mapping beyond the end of its file, a shared anonymous one
- *    beyond its object) is ENOMEM with the flags kept and nothing after it populated;
+ *    PROT_NONE mapping, guard pages, a file mapping beyond the end of its file, a shared
+ *    anonymous one beyond its object) is ENOMEM with the flags kept and nothing after it
+ *    populated;
  *  - munlock: the same walk without checks;
  *  - mlockall: the flags (EINVAL for 0, unknown bits, MCL_ONFAULT alone), can_do_mlock(),
  *    with MCL_CURRENT the whole address space against RLIMIT_MEMLOCK (total_vm, as Linux),
@@ -70,8 +71,8 @@ static uint64_t populate_end(const struct mapping *m, uint64_t s, uint64_t e)
 
 	if (m->kind == MK_SPECIAL)
 		return e; /* [vvar] is skipped, [vdso] is readable */
-	if (m->prot == PROT_NONE)
-		return s;
+	if (m->prot == PROT_NONE || (m->flags & MF_GUARD))
+		return s; /* no access at all; a guard page faults with SIGSEGV */
 	if (m->kind == MK_ANON && (m->flags & MF_SHARED) && m->vmo)
 		obj_end = vmo_get_size(m->vmo);
 	else if (m->kind != MK_FILE || m->file->fd < 0 || fstat(m->file->fd, &st) < 0)

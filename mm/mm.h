@@ -86,6 +86,14 @@ enum mapping_kind {
 #define MF_ACCOUNT 0x400u /* private writable: counted as committed memory */
 #define MF_KERNEL 0x800u  /* MK_ANON still backed by the kernel's own anonymous memory (imported
 			     at exec, not adopted): no VMO; the kernel copies it on fork */
+#define MF_GUARD 0x1000u  /* every page carries a guard marker (MADV_GUARD_INSTALL): any access
+			     is a SIGSEGV. Not a VMA flag on Linux, where the markers live in
+			     the page tables: they stay through mprotect, madvise, mlock, move
+			     with mremap, are copied on fork (not into WIPEONFORK memory) and
+			     go with munmap or a mapping placed over them. The model keeps them
+			     as a property of its mappings, so a mapping is split where they
+			     begin and end; every plan step that maps such a mapping installs
+			     the markers again (plan_step.guard). */
 
 struct mapping {
 	RB_ENTRY(mapping) link;

@@ -32,6 +32,7 @@ struct mremap_req {
 	uint64_t addr, old_len, new_len, new_addr;
 	int flags;
 	struct mapping *vma; /* the mapping holding addr */
+	uint64_t vma_end;    /* the end of its VMA: vma and the mappings guard markers split off */
 };
 
 static const int mremap_errnos[] = { EAGAIN, EFAULT, EINVAL, ENOMEM, 0 };
@@ -76,7 +77,7 @@ static long check_vma(struct mm *mm, struct mremap_req *r)
 
 	if (!r->old_len && !(m->flags & MF_SHARED))
 		return -EINVAL;
-	if ((r->new_len < r->old_len ? r->new_len : r->old_len) > m->end - r->addr)
+	if ((r->new_len < r->old_len ? r->new_len : r->old_len) > r->vma_end - r->addr)
 		return -EFAULT;
 	if (r->new_len <= r->old_len)
 		return 0;
@@ -133,6 +134,7 @@ static long extend(struct txn *t, const struct mapping *m, uint64_t at, uint64_t
 		}
 		ext = piece(m, at, at + len, off);
 	}
+	ext->flags &= ~MF_GUARD; /* new pages: no marker */
 	*out = ext;
 	return 0;
 }
@@ -169,14 +171,14 @@ static bool expandable(struct mm *mm, const struct mremap_req *r)
 	uint64_t end = r->addr + r->old_len, new_end = r->addr + r->new_len;
 	struct mapping *next = mm_find_after(mm, end);
 
-	if (end != r->vma->end || !in_vmar(&mm->vmar, end, new_end - end))
+	if (end != r->vma_end || !in_vmar(&mm->vmar, end, new_end - end))
 		return false;
 	return !next || new_end <= next->start;
 }
 
 static long grow_in_place(struct mm *mm, struct mremap_req *r)
 {
-	const struct mapping *m = r->vma;
+	const struct mapping *m = mm_find(mm, r->vma_end - 1);
 	uint64_t end_off = m->off + (r->addr + r->old_len - m->start);
 	struct mapping *ext;
 	struct txn t;
@@ -216,15 +218,16 @@ static struct mapping *move_part(struct txn *t, const struct mapping *m, uint64_
 	return piece(m, na, na + len, m->off + (addr - m->start));
 }
 
-/* [s, e) of m, on m's backing, no longer locked. */
-static void unlock_part(struct txn *t, const struct mapping *m, uint64_t s, uint64_t e)
+/* [s, e) of m, on m's backing, without the flags `clear`. */
+static void clear_part(struct txn *t, const struct mapping *m, uint64_t s, uint64_t e,
+		       unsigned clear)
 {
 	struct mapping *p;
 
 	if (s == e)
 		return;
 	p = piece(m, s, e, m->off + (s - m->start));
-	p->flags &= ~(MF_LOCKED | MF_LOCKONFAULT);
+	p->flags &= ~clear;
 	txn_set(t, s, e, &p, 1);
 }
 
@@ -248,8 +251,8 @@ static long leave_behind(struct txn *t, const struct mapping *m, uint64_t addr, 
 
 	if (dontunmap && (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) &&
 	    (thi <= m->start || m->end <= tlo)) {
-		unlock_part(t, m, m->start, addr);
-		unlock_part(t, m, addr + len, m->end);
+		clear_part(t, m, m->start, addr, MF_LOCKED | MF_LOCKONFAULT);
+		clear_part(t, m, addr + len, m->end, MF_LOCKED | MF_LOCKONFAULT);
 	}
 	if (!dontunmap) {
 		txn_set(t, addr, addr + len, NULL, 0);
@@ -260,29 +263,32 @@ static long leave_behind(struct txn *t, const struct mapping *m, uint64_t addr, 
 		rest = piece(m, addr, addr + len, 0);
 		vmo_unref(rest->vmo);
 		rest->vmo = v;
-		rest->flags &= ~(MF_KERNEL | MF_LOCKED | MF_LOCKONFAULT);
+		rest->flags &= ~(MF_KERNEL | MF_LOCKED | MF_LOCKONFAULT | MF_GUARD);
 		vmo_ref(v);
 		txn_map_mapping(t, rest, addr, addr + len, 0);
 		txn_set(t, addr, addr + len, &rest, 1);
-	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT)) {
-		unlock_part(t, m, addr, addr + len);
+	} else if (m->flags & (MF_LOCKED | MF_LOCKONFAULT | MF_GUARD)) {
+		/* the guard markers went with the page tables */
+		clear_part(t, m, addr, addr + len, MF_LOCKED | MF_LOCKONFAULT | MF_GUARD);
 	}
 	return 0;
 }
 
-/* A move that resizes, or is not MREMAP_FIXED: the old range lies in one mapping. */
+/* A move that resizes, or is not MREMAP_FIXED: the old range lies in one VMA (r->vma up to
+ * r->vma_end), which guard markers may have split into several mappings (pieces). */
 static long move(struct mm *mm, struct mremap_req *r)
 {
-	const struct mapping *m = r->vma;
 	bool dontunmap = r->flags & MREMAP_DONTUNMAP;
-	bool alias = r->old_len == 0;
-	uint64_t start_off = m->off + (r->addr - m->start);
-	uint64_t moved = alias ? 0 : r->new_len < r->old_len ? r->new_len : r->old_len;
+	/* What moves; nothing for an alias (old_len 0), which maps on from r->vma's offset. */
+	uint64_t moved = r->new_len < r->old_len ? r->new_len : r->old_len, mend = r->addr + moved;
+	const struct mapping *last = moved ? mm_find(mm, mend - 1) : r->vma, *now;
+	uint64_t end_off = last->off + ((moved ? mend : r->addr) - last->start), a, b;
 	/* Decided before any new reference to the VMO is taken below. */
-	bool grow_vmo = !alias && r->addr + r->old_len == m->end &&
-			may_grow_vmo(mm, m, start_off + moved);
-	struct mapping *news[2];
-	size_t n = 0;
+	bool grow_vmo = moved && r->addr + r->old_len == last->end &&
+			may_grow_vmo(mm, last, end_off);
+	const struct mapping **srcs = NULL;
+	struct mapping **news = NULL;
+	size_t n = 0, npieces = 0;
 	struct txn t;
 	long na, e;
 
@@ -291,7 +297,7 @@ static long move(struct mm *mm, struct mremap_req *r)
 	if (na < 0)
 		return txn_abort(&t, na);
 	/* DONTUNMAP comes here without MREMAP_FIXED only: its target is free. */
-	if (dontunmap && !may_expand_vm(mm, mapping_is_data(m), r->old_len / PAGE))
+	if (dontunmap && !may_expand_vm(mm, mapping_is_data(r->vma), r->old_len / PAGE))
 		return txn_abort(&t, -ENOMEM);
 	/* A FIXED target loses what was there; a shrinking move loses the old tail. */
 	e = unmap_prepare(&t, (uint64_t)na, (uint64_t)na + r->new_len);
@@ -299,38 +305,52 @@ static long move(struct mm *mm, struct mremap_req *r)
 		e = unmap_prepare(&t, r->addr + r->new_len, r->addr + r->old_len);
 	if (e)
 		return txn_abort(&t, e);
-	/* A target in m below the old range made m's top part a snapshot child (unmap_prepare()):
-	 * the kernel moves that part's pages, and its VMO is not m's to grow. */
-	if (txn_find(&t, r->addr) != m) {
-		m = txn_find(&t, r->addr);
-		start_off = m->off + (r->addr - m->start);
+	/* A target in the VMA below the old range made its top part a snapshot child
+	 * (unmap_prepare()): the kernel moves that part's pages, and its VMO is not ours to
+	 * grow. */
+	now = txn_find(&t, moved ? mend - 1 : r->addr);
+	if (now != last) {
+		last = now;
+		end_off = last->off + ((moved ? mend : r->addr) - last->start);
 		grow_vmo = false;
 	}
+	for (a = r->addr; a < mend; a = txn_find(&t, a)->end)
+		npieces++;
+	srcs = xcalloc(npieces + 1, sizeof(*srcs));
+	news = xcalloc(npieces + 1, sizeof(*news));
 	if (r->old_len > r->new_len) {
 		txn_set(&t, r->addr + r->new_len, r->addr + r->old_len, NULL, 0);
 		txn_unmap(&t, r->addr + r->new_len, r->old_len - r->new_len);
 	}
-	if (moved)
-		news[n++] = move_part(&t, m, r->addr, moved, (uint64_t)na, dontunmap);
+	for (a = r->addr; a < mend; a = b) {
+		srcs[n] = txn_find(&t, a);
+		b = srcs[n]->end < mend ? srcs[n]->end : mend;
+		news[n] = move_part(&t, srcs[n], a, b - a, (uint64_t)na + (a - r->addr), dontunmap);
+		n++;
+	}
 	if (r->new_len > moved) {
-		uint64_t end_off = start_off + moved;
-
 		/* An alias maps on the same object; growth beyond follows the usual rule. */
-		e = extend(&t, m, (uint64_t)na + moved, r->new_len - moved, end_off, grow_vmo,
+		e = extend(&t, last, (uint64_t)na + moved, r->new_len - moved, end_off, grow_vmo,
 			   &news[n]);
 		if (e) {
 			while (n)
 				mapping_free(news[--n]);
-			return txn_abort(&t, e);
+			goto out;
 		}
 		txn_map_mapping(&t, news[n], news[n]->start, news[n]->end, 0);
 		n++;
 	}
 	txn_set(&t, (uint64_t)na, (uint64_t)na + r->new_len, news, n);
 	/* An alias leaves the old range as it is. */
-	e = moved ? leave_behind(&t, m, r->addr, moved, dontunmap, (uint64_t)na,
-				 (uint64_t)na + r->new_len)
-		  : 0;
+	for (size_t i = 0; i < npieces && !e; i++) {
+		a = srcs[i]->start > r->addr ? srcs[i]->start : r->addr;
+		b = srcs[i]->end < mend ? srcs[i]->end : mend;
+		e = leave_behind(&t, srcs[i], a, b - a, dontunmap, (uint64_t)na,
+				 (uint64_t)na + r->new_len);
+	}
+out:
+	free(srcs);
+	free(news);
 	if (e)
 		return txn_abort(&t, e);
 	e = txn_commit(&t);
@@ -453,6 +473,9 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 	r.vma = mm_find(mm, addr);
 	if (!r.vma)
 		return -EFAULT;
+	r.vma_end = r.vma->end;
+	for (struct mapping *m = r.vma, *n; (n = mm_next(mm, m)) && mapping_guard_split(m, n); m = n)
+		r.vma_end = n->end;
 	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && r.old_len >= r.new_len) {
 		e = shrink(mm, &r);
 		return e < 0 ? syscall_errno(e, mremap_errnos) : e;

@@ -21,23 +21,38 @@ static uint64_t vmo_off_at(const struct mapping *m, uint64_t addr)
 	return m->off + (addr - m->start);
 }
 
-/* The top part [e, m->end) of a mapping whose middle goes: a snapshot child mapped over it. */
-static long split_top(struct txn *t, struct mapping *m, uint64_t e)
+/* The end of the mapping m is part of: m and the mappings above it that only guard markers
+ * split from it (one VMA to Linux, and one mapping to the design note). */
+static uint64_t whole_end(struct mm *mm, struct mapping *m)
 {
-	struct mapping *top;
+	struct mapping *n;
+
+	while ((n = mm_next(mm, m)) && mapping_guard_split(m, n))
+		m = n;
+	return m->end;
+}
+
+/* The top part [e, top_end) of a mapping whose middle goes (m holds e; pieces that guard
+ * markers split off follow it): a snapshot child mapped over it, piece by piece. */
+static long split_top(struct txn *t, struct mapping *m, uint64_t e, uint64_t top_end)
+{
 	struct vmo *child;
-	long r = txn_vmo_snapshot(t, m->vmo, vmo_off_at(m, e), m->end - e, &child);
+	long r = txn_vmo_snapshot(t, m->vmo, vmo_off_at(m, e), top_end - e, &child);
 
 	if (r)
 		return r;
-	top = mapping_slice(m, e, m->end);
-	vmo_unref(top->vmo);
-	top->vmo = child;
-	vmo_ref(child);
-	top->off = 0;
-	txn_map_mapping(t, top, top->start, top->end, 0);
-	txn_set(t, top->start, top->end, &top, 1);
-	return 0;
+	for (uint64_t s = e;; m = mm_next(t->mm, m), s = m->start) {
+		struct mapping *top = mapping_slice(m, s, m->end);
+
+		vmo_unref(top->vmo);
+		top->vmo = child;
+		vmo_ref(child);
+		top->off = s - e;
+		txn_map_mapping(t, top, top->start, top->end, 0);
+		txn_set(t, top->start, top->end, &top, 1);
+		if (m->end == top_end)
+			return 0;
+	}
 }
 
 /* A mapping that will still use m's VMO below the removed part, as a hint for the shrink
@@ -55,6 +70,7 @@ static uint64_t kept_user(struct mapping *m, bool head)
 static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e)
 {
 	bool head = s == m->start, tail = e == m->end;
+	uint64_t top_end;
 
 	if (m->kind != MK_ANON || (m->flags & (MF_SHARED | MF_KERNEL)))
 		return 0;
@@ -68,8 +84,9 @@ static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e
 		return 0;
 	}
 	/* The middle: the old VMO keeps the bottom part only. */
-	txn_after(t, AFTER_SHRINK, m->vmo, vmo_off_at(m, s), m->end - s, m->start);
-	return split_top(t, m, e);
+	top_end = whole_end(t->mm, m);
+	txn_after(t, AFTER_SHRINK, m->vmo, vmo_off_at(m, s), top_end - s, m->start);
+	return split_top(t, m, e, top_end);
 }
 
 long unmap_prepare(struct txn *t, uint64_t start, uint64_t end)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fault/inject.h"
+#include "mm/mm.h"
 #include "mm/self.h"
 #include "vmo/vmo.h"
 
@@ -116,6 +117,10 @@ static size_t self_run(void *ctx, struct plan *p)
 
 		p->steps[i].touched = !r;
 		p->steps[i].result = r ? r : run_step(ctx, &p->steps[i]);
+		if (p->steps[i].result >= 0 && p->steps[i].guard)
+			p->steps[i].result = sys_result(madvise((void *)p->steps[i].addr,
+								p->steps[i].len,
+								MADV_GUARD_INSTALL));
 		if (p->steps[i].result < 0)
 			return i;
 	}

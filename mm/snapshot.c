@@ -10,7 +10,9 @@
  *
  * The child's real address space is the kernel's copy of the parent's, where every VMO
  * mapping still shows the parent's memfd: the returned plan re-points the child's private
- * ANON and WIPEONFORK ranges at their new VMOs and unmaps its DONTFORK ranges.
+ * ANON and WIPEONFORK ranges at their new VMOs and unmaps its DONTFORK ranges. Guard markers
+ * (MF_GUARD) are inherited as the kernel's fork copies them, except in WIPEONFORK memory; the
+ * plan installs them again where it re-points a range.
  */
 #include <string.h>
 #include <uthash.h>
@@ -87,7 +89,7 @@ static long child_mapping(struct mapping *m, struct copy *copies, struct mapping
 			return e;
 		}
 		c->off = 0;
-		c->flags &= ~MF_KERNEL;
+		c->flags &= ~(MF_KERNEL | MF_GUARD); /* fresh memory: no page table copied */
 	} else if (private_anon(m)) {
 		HASH_FIND_PTR(copies, &m->vmo, cp);
 		vmo_unref(c->vmo);
@@ -149,6 +151,7 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 			s.off = c->off;
 			s.prot = c->prot;
 			s.map_flags = mapping_map_flags(c);
+			s.guard = c->flags & MF_GUARD; /* the kernel copied them; remapping drops them */
 			plan_push(plan, &s);
 		}
 		/* The mutation primitive cannot fail: no fault point may fire inside it. */

@@ -49,11 +49,22 @@ void mapping_free(struct mapping *m)
 	free(m);
 }
 
-bool mapping_compatible(const struct mapping *a, const struct mapping *b)
+static bool alike(const struct mapping *a, const struct mapping *b, unsigned ignored_flags)
 {
 	return a->kind == b->kind && a->kind != MK_SPECIAL && a->vmo == b->vmo &&
 	       a->file == b->file && a->off + (a->end - a->start) == b->off &&
-	       a->prot == b->prot && a->max_prot == b->max_prot && a->flags == b->flags;
+	       a->prot == b->prot && a->max_prot == b->max_prot &&
+	       !((a->flags ^ b->flags) & ~ignored_flags);
+}
+
+bool mapping_compatible(const struct mapping *a, const struct mapping *b)
+{
+	return alike(a, b, 0);
+}
+
+bool mapping_guard_split(const struct mapping *a, const struct mapping *b)
+{
+	return a->end == b->start && alike(a, b, MF_GUARD);
 }
 
 struct mapping *table_from(struct mm *mm, uint64_t addr)

@@ -206,6 +206,7 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 	else
 		txn_map_file(t, start, end - start, m->file, off, m->prot,
 			     flags | (m->flags & MF_SHARED ? MAP_SHARED : MAP_PRIVATE));
+	t->plan.steps[t->plan.n - 1].guard = m->flags & MF_GUARD;
 }
 
 void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news, size_t n)

@@ -23,11 +23,12 @@
 #include <unistd.h>
 
 #include "fault/inject.h"
+#include "mm/mm.h"
 #include "tracer/proc.h"
 #include "tracer/ptrace_backend.h"
 #include "vmo/vmo.h"
 
-#define MAX_STEP_RECS 3 /* open, map, close */
+#define MAX_STEP_RECS 4 /* open, map, close, guard markers */
 
 /* Where a step's records sit in a batch. */
 struct step_recs {
@@ -133,6 +134,12 @@ static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, st
 			x->chain[0] = TR_CHAIN(open);
 		}
 		sr->main = open >= 0 ? *n - 2 : *n - 1;
+		if (s->guard) {
+			x = add(c, n, SYS_madvise);
+			x->arg[0] = s->addr;
+			x->arg[1] = s->len;
+			x->arg[2] = MADV_GUARD_INSTALL;
+		}
 	} else {
 		sr->main = *n - 1;
 	}

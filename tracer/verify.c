@@ -11,6 +11,10 @@
  * The backing is compared too, line by line of /proc/PID/maps: where the model has a VMO
  * (anonymous memory) or a file, the kernel's mapping must show that memfd's or file's inode
  * and the model's offset.
+ *
+ * Guard markers live in page tables, which /proc/PID/maps does not show: each page of a
+ * mapping with MF_GUARD, and of the mappings next to one, must have /proc/PID/pagemap's
+ * PM_GUARD_REGION bit exactly where the model has MF_GUARD.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +23,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "tracer/tramp.h"
 #include "vmo/vmo.h"
@@ -153,8 +159,52 @@ static void print(FILE *out, const char *what, const struct view *v)
 			v->r[i].growsdown ? " growsdown" : "");
 }
 
+/* Whether m or an adjacent mapping carries guard markers. */
+static bool near_guards(struct mm *mm, struct mapping *m)
+{
+	struct mapping *p = mm_prev(mm, m), *n = mm_next(mm, m);
+
+	return (m->flags & MF_GUARD) || (p && p->end == m->start && (p->flags & MF_GUARD)) ||
+	       (n && n->start == m->end && (n->flags & MF_GUARD));
+}
+
+/* The first page near guard markers whose PM_GUARD_REGION bit (Linux 6.14) is not the
+ * model's MF_GUARD, in *bad; 0 when none, -errno when pagemap cannot be read. */
+static int check_guards(struct mm *mm, pid_t pid, uint64_t *bad)
+{
+	char path[64];
+	bool *marked;
+	int fd = -1, e = 0;
+
+	*bad = 0;
+	for (struct mapping *m = mm_first(mm); m && !*bad && !e; m = mm_next(mm, m)) {
+		size_t n = (m->end - m->start) / MM_PAGE_SIZE;
+
+		if (!near_guards(mm, m))
+			continue;
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return -errno;
+		}
+		marked = malloc(n * sizeof(*marked));
+		if (!marked)
+			abort();
+		e = mm_guard_markers(fd, m->start, n, marked);
+		for (size_t i = 0; i < n && !e && !*bad; i++)
+			if (marked[i] != !!(m->flags & MF_GUARD))
+				*bad = m->start + i * MM_PAGE_SIZE;
+		free(marked);
+	}
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
 int tr_verify(struct tr_ctx *ctx, struct mm *mm, pid_t pid)
 {
+	uint64_t bad;
 	struct view model = { 0 }, real = { 0 };
 	int r = 0, e = kernel_view(ctx, pid, mm, &real, &r);
 
@@ -177,6 +227,19 @@ int tr_verify(struct tr_ctx *ctx, struct mm *mm, pid_t pid)
 			pid);
 		print(ctx->out, "model", &model);
 		print(ctx->out, "kernel (/proc/PID/maps)", &real);
+	} else if ((e = check_guards(mm, pid, &bad)) != 0 || bad) {
+		if (e == -ESRCH || e == -ENOENT)
+			e = 0; /* the program is gone: nothing to compare */
+		else if (e)
+			fprintf(ctx->out, "starmm-run: --verify: pid %d: cannot read pagemap: %s\n",
+				pid, strerror(-e));
+		else
+			fprintf(ctx->out,
+				"starmm-run: --verify: pid %d: page %#" PRIx64 ": guard marker: "
+				"model %s, kernel %s\n",
+				pid, bad, mm_find(mm, bad)->flags & MF_GUARD ? "yes" : "no",
+				mm_find(mm, bad)->flags & MF_GUARD ? "no" : "yes");
+		r = e || bad ? -1 : 0;
 	}
 	free(model.r);
 	free(real.r);

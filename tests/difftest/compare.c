@@ -16,6 +16,9 @@
  *    past the end of a file as errors instead of raising SIGBUS); model pages through the
  *    VMO for ANON mappings (uncommitted pages stay uncommitted) and /proc/self/mem for FILE
  *    mappings; heap pages by hash against the child's;
+ *  - guard markers, page by page over the ops window: where the native region has one
+ *    (/proc/self/pagemap's PM_GUARD_REGION bit), the model has MF_GUARD, and its real
+ *    region has one too; a guard page's bytes are not compared (it has none to read);
  *  - mm_check().
  * Direct accesses to either region run under a SIGSEGV/SIGBUS guard, so a model mapping that
  * faults is reported as a mismatch instead of killing the run.
@@ -91,6 +94,15 @@ static int mem_read(uint64_t addr, void *buf, uint64_t len)
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }
 
+/* Whether the page at the absolute address addr carries a guard marker (0 or 1). */
+static int guard_marker(uint64_t addr)
+{
+	bool marked = false;
+
+	mm_guard_markers(dt.pagemap_self, addr, 1, &marked);
+	return marked;
+}
+
 static const struct rawmap *raw_at(const struct region_maps *rm, uint64_t addr)
 {
 	for (int i = 0; i < rm->n; i++)
@@ -123,7 +135,7 @@ int page_read_native(uint64_t rel, void *buf)
 	uint64_t a = dt.nbase + rel;
 	const struct rawmap *e = raw_at(&nrm, a);
 
-	if (!e || e->hole)
+	if (!e || e->hole || guard_marker(a))
 		return -EFAULT;
 	if (!e->file && (e->attr & A_R))
 		return guarded_copy(buf, (void *)a, DT_PAGE) ? -EFAULT : 0;
@@ -136,7 +148,7 @@ int page_read_model(uint64_t rel, void *buf)
 	struct mapping *m = mm_find(&dt.mm, a);
 	long r;
 
-	if (!m)
+	if (!m || (m->flags & MF_GUARD))
 		return -EFAULT;
 	if (m->kind == MK_ANON) {
 		r = vmo_read(m->vmo, buf, m->off + (a - m->start), DT_PAGE);
@@ -169,6 +181,13 @@ static uint64_t uncovered(const struct region_maps *rm, uint64_t base)
 	return at < base + DT_REGION ? at : 0;
 }
 
+static int model_guard(uint64_t rel)
+{
+	struct mapping *m = mm_find(&dt.mm, dt.mbase + rel);
+
+	return m && (m->flags & MF_GUARD);
+}
+
 static int compare_pages(char *why, size_t len)
 {
 	static char nb[DT_PAGE], mb[DT_PAGE];
@@ -190,6 +209,13 @@ static int compare_pages(char *why, size_t len)
 			}
 			if (dt.faults)
 				continue;
+			if (guard_marker(dt.nbase + a) != model_guard(a) ||
+			    guard_marker(dt.mbase + a) != model_guard(a))
+				return fail(why, len,
+					    "page +%#" PRIx64 ": guard marker native %d, model %d, "
+					    "model's real mapping %d",
+					    a, guard_marker(dt.nbase + a), model_guard(a),
+					    guard_marker(dt.mbase + a));
 			nr = page_read_native(a, nb);
 			if (nr != mr && (nr >= 0 || mr >= 0))
 				return fail(why, len,

@@ -209,9 +209,9 @@
  *	"cannot fail") meet the armed point: "starmm: internal error: VMAR refused committed
  *	range", abort (seed 1, vmar.alloc, op 15). Fixed in c3e8d2e.
  *  DT_SKIP_MADV_GUARD: MADV_GUARD_INSTALL/REMOVE (102, 103), valid since Linux 6.13. The model
- *	answers EINVAL on purpose (mm/madvise.c: no per-page record of guard markers; seed 1,
- *	step 65: GUARD_REMOVE, model EINVAL, native 0); not generated while 1, so that
- *	"unknown advice" means advice no kernel knows.
+ *	answered EINVAL (no per-page record of guard markers; seed 1, step 65: GUARD_REMOVE,
+ *	model EINVAL, native 0); not generated while 1. Fixed: MF_GUARD (mm/mm.h), and the
+ *	markers compared page by page (compare.c).
  */
 /* Each may be set from the command line to see its bug, e.g.
  *	make CC="cc -DDT_SKIP_MADV_GUARD=0" B=build-bug build-bug/difftest */
@@ -222,7 +222,7 @@
 #define DT_SKIP_MREMAP_FIXED_SHRINK 0
 #endif
 #ifndef DT_SKIP_MADV_GUARD
-#define DT_SKIP_MADV_GUARD 1
+#define DT_SKIP_MADV_GUARD 0
 #endif
 #ifndef DT_SKIP_MOVE_HOLES
 #define DT_SKIP_MOVE_HOLES 0
@@ -396,6 +396,7 @@ struct dt {
 	struct mm mm;
 	bool mm_live;
 	int memfd_self; /* /proc/self/mem */
+	int pagemap_self; /* /proc/self/pagemap */
 
 	/* files: [0] native side, [1] model side */
 	int fd[2][FS_NSLOTS];
@@ -537,6 +538,7 @@ const uint64_t *brk_child_hashes(void);
 void guard_install(void);
 int compare_all(char *why, size_t len);
 void mismatch_report(const struct op *op, const char *results, const char *why);
+/* The page at rel holds no bytes to read when it carries a guard marker: -EFAULT. */
 int page_read_native(uint64_t rel, void *buf);
 int native_vma_bounds(uint64_t lo, uint64_t hi, uint64_t *out, int max);
 int page_read_model(uint64_t rel, void *buf);
@@ -577,6 +579,9 @@ uint64_t layout_locked_pages(const struct layout *l);
 /* mincore.c: the written-page record and the vector comparison */
 void written_mark(uint64_t rel, uint64_t len);
 void written_clear(uint64_t rel, uint64_t len);
+/* The same for every mapping of the shared objects mapped in [rel, rel + len) (MADV_REMOVE
+ * empties them for all their mappings). */
+void written_clear_aliases(uint64_t rel, uint64_t len);
 int mincore_compare(const struct op *op, const unsigned char *nv, const unsigned char *mv,
 		    char *why, size_t wl);
 

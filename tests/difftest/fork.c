@@ -146,6 +146,8 @@ static struct fork_result child_main(uint64_t seed)
 	dt.brk_pid = 0;
 	close(dt.memfd_self);
 	dt.memfd_self = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	close(dt.pagemap_self);
+	dt.pagemap_self = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	memcpy(pv, dt.mv, sizeof(pv[0]) * (size_t)np);
 	r = model_fork();
 	if (r < 0) {

@@ -61,8 +61,8 @@ static const struct {
     {MADV_COLLAPSE, "COLLAPSE", 2},
     {MADV_HWPOISON, "HWPOISON", 1},
     {MADV_SOFT_OFFLINE, "SOFT_OFFLINE", 1},
-    {MADV_GUARD_INSTALL, "GUARD_INSTALL", 1},
-    {MADV_GUARD_REMOVE, "GUARD_REMOVE", 1},
+    {MADV_GUARD_INSTALL, "GUARD_INSTALL", 8},
+    {MADV_GUARD_REMOVE, "GUARD_REMOVE", 4},
 };
 #define NADVICES (sizeof(advices) / sizeof(advices[0]))
 

@@ -31,6 +31,7 @@ struct dt dt = {
     .table = true,
     .nhole_fd = -1,
     .memfd_self = -1,
+    .pagemap_self = -1,
     .fork_every = 250,
 };
 
@@ -130,6 +131,9 @@ static void setup(void)
 	dt.memfd_self = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 	if (dt.memfd_self < 0)
 		die("cannot open /proc/self/mem", -errno);
+	dt.pagemap_self = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (dt.pagemap_self < 0)
+		die("cannot open /proc/self/pagemap", -errno);
 	/* Data ballast (never touched): the harness's VmData minus the native region's always
 	 * exceeds the largest heap, so ext_data_pages stays positive (run.c). */
 	if (mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,

@@ -11,7 +11,8 @@
  *    resident on neither side);
  *  - pages both sides wrote (dt.written): a write allocates the page on both sides, and
  *    the record of a page is dropped whenever an operation may have replaced or emptied it
- *    (mmap, munmap, mremap, madvise over it; DONTFORK and WIPEONFORK ranges in a fork child).
+ *    (mmap, munmap, mremap, madvise over it, MADV_REMOVE over another mapping of its shared
+ *    object; DONTFORK and WIPEONFORK ranges in a fork child).
  * Everywhere else only "written or not" is compared: each entry the kernel wrote on one side
  * it wrote on the other (the vectors start filled with a sentinel), so a hole stopping the
  * walk is seen at the same page on both sides.
@@ -54,6 +55,18 @@ void written_clear(uint64_t rel, uint64_t len)
 	span(rel, len, &i, &end);
 	for (; i < end; i++)
 		dt.written[i] = 0;
+}
+
+void written_clear_aliases(uint64_t rel, uint64_t len)
+{
+	for (struct mapping *m = mm_find_after(&dt.mm, dt.mbase + rel);
+	     m && m->start < dt.mbase + rel + len; m = mm_next(&dt.mm, m)) {
+		if (m->kind != MK_ANON || !(m->flags & MF_SHARED))
+			continue;
+		for (struct mapping *o = mm_first(&dt.mm); o; o = mm_next(&dt.mm, o))
+			if (o->vmo == m->vmo && o->start >= dt.mbase)
+				written_clear(o->start - dt.mbase, o->end - o->start);
+	}
 }
 
 static const struct mview *view_at(uint64_t rel)

@@ -191,7 +191,7 @@ static void check_and_drop_run(uint64_t rel, uint64_t len)
 	static char page[DT_PAGE];
 
 	for (uint64_t a = rel; a < rel + len && free_bad < 0; a += DT_PAGE) {
-		uint64_t h = page_read_native(a, page) ? 2 : hash_bytes(page, DT_PAGE);
+		uint64_t h = page_read_native(a, page) ? 1 : hash_bytes(page, DT_PAGE); /* a guard */
 
 		if (h != pre_hash[a / DT_PAGE] && h != zero_hash)
 			free_bad = 1, free_bad_page = a;
@@ -325,6 +325,8 @@ long do_range(const struct op *op, char *why, size_t wl, const char **label)
 	}
 	if (op->kind == OP_MADVISE && !op->abs) {
 		written_clear(op->addr, op->len);
+		if (op->advice == MADV_REMOVE)
+			written_clear_aliases(op->addr, op->len);
 		snprintf(adv, sizeof(adv), "%s:%s", advice_name(op->advice),
 			 mr >= 0 ? "success" : errno_label(mr));
 		table_count("madvise-advice", adv);

@@ -269,7 +269,8 @@ for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags
 	mremap_modes mprotect_split brk_updown madvise_sem file_maps static_hello growsdown \
 	threads_split close_fds exec_thread signal_storm fork_wait kill_children fork_memory \
 	fork_middle fork_alias fork_dontfork fork_threads fork_bomb fork_exec grow_explicit \
-	grow_mprotect grow_signal grow_threads grow_mainstack stack_attr crash3 shm_attach; do
+	grow_mprotect grow_signal grow_threads grow_mainstack stack_attr crash3 shm_attach \
+	guard_regions; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid

@@ -4,8 +4,9 @@
  * content and flags (MF_* against the VmFlags of /proc/self/smaps) are compared with it:
  * what DONTNEED, FREE and REMOVE do to private and shared anonymous memory and to files, the
  * fork flags and their splits, partial effects over holes and at a mapping that refuses the
- * advice, hints passed through, POPULATE_*, COLLAPSE, the argument checks, unknown advice,
- * and a rollback when a step of starmm's fails.
+ * advice, hints passed through, POPULATE_*, COLLAPSE, guard markers (the model's MF_GUARD
+ * against the real markers in /proc/self/pagemap), the argument checks, unknown advice, and a
+ * rollback when a step of starmm's fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -468,10 +469,139 @@ START_TEST(test_unknown_advice_is_einval)
 		TU_KERNEL_EQ(native_madvise(na, P, unknown[i]), -EINVAL);
 		TU_KERNEL_EQ(native_madvise(na, 0, unknown[i]), -EINVAL);
 	}
-	/* Guard regions (Linux 6.13) are unknown to the model: see mm/madvise.c. */
-	ck_assert_int_eq(madv(a, P, MADV_GUARD_INSTALL), -EINVAL);
-	ck_assert_int_eq(madv(a, 0, MADV_GUARD_REMOVE), -EINVAL);
 	munmap((void *)na, P);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
+/* Pages [0, n) from addr as /proc/self/pagemap shows them: 'g' for a guard marker, '.' for
+ * none. */
+static const char *native_markers(uint64_t addr, int n)
+{
+	static char out[16];
+	bool marked[16];
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_lt(n, (int)sizeof(out));
+	ck_assert_int_eq(mm_guard_markers(fd, addr, (size_t)n, marked), 0);
+	close(fd);
+	for (int i = 0; i < n; i++)
+		out[i] = marked[i] ? 'g' : '.';
+	out[n] = 0;
+	return out;
+}
+
+/* The same, for the model's range: its MF_GUARD must say the same of each page. */
+static const char *markers(uint64_t addr, int n)
+{
+	const char *out = native_markers(addr, n);
+
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(model_flag(addr + i * P, MF_GUARD), out[i] == 'g');
+	return out;
+}
+
+START_TEST(test_guard_markers_split_and_zap_private_memory_like_linux)
+{
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	uint64_t a = tu_mmap_ok(&T, 0, 4 * P, RW, ANON, -1, 0);
+	uint64_t s = tu_mmap_ok(&T, 0, 4 * P, RW, SHANON, -1, 0);
+	uint64_t na = native(4, RW, ANON), ns = native(4, RW, SHANON);
+	char buf[8];
+
+	memset((void *)a, 'g', 4 * P);
+	memset((void *)na, 'g', 4 * P);
+	memset((void *)s, 's', 4 * P);
+	memset((void *)ns, 's', 4 * P);
+	ck_assert_int_eq(madv(a + P, 2 * P, MADV_GUARD_INSTALL), 0);
+	TU_KERNEL_EQ(native_madvise(na + P, 2 * P, MADV_GUARD_INSTALL), 0);
+	ck_assert_int_eq(madv(s + P, 2 * P, MADV_GUARD_INSTALL), 0);
+	TU_KERNEL_EQ(native_madvise(ns + P, 2 * P, MADV_GUARD_INSTALL), 0);
+	ck_assert_str_eq(markers(a, 4), ".gg.");
+	ck_assert_str_eq(native_markers(na, 4), ".gg.");
+	ck_assert_str_eq(markers(s, 4), ".gg.");
+	ck_assert_uint_eq(T.mm.count, 6); /* each split in three */
+	/* Kernel-mode access faults there as the program's own would. */
+	ck_assert_int_eq(mm_read(&T.mm, a + 2 * P - 4, buf, sizeof(buf)), -EFAULT);
+	ck_assert_int_eq(mm_write(&T.mm, s + P, buf, 1), -EFAULT);
+	ck_assert_int_eq(mm_read(&T.mm, a + 3 * P, buf, sizeof(buf)), sizeof(buf));
+	/* Installing again, and removing where there is none, change nothing. */
+	ck_assert_int_eq(madv(a + P, 2 * P, MADV_GUARD_INSTALL), 0);
+	ck_assert_str_eq(markers(a, 4), ".gg.");
+	ck_assert_int_eq(madv(a, P, MADV_GUARD_REMOVE), 0);
+	ck_assert_int_eq(madv(a + 3 * P, P, MADV_GUARD_REMOVE), 0);
+	TU_KERNEL_EQ(native_madvise(na + 3 * P, P, MADV_GUARD_REMOVE), 0);
+	ck_assert_int_eq(madv(a, 4 * P, MADV_GUARD_REMOVE), 0);
+	TU_KERNEL_EQ(native_madvise(na, 4 * P, MADV_GUARD_REMOVE), 0);
+	ck_assert_int_eq(madv(s, 4 * P, MADV_GUARD_REMOVE), 0);
+	TU_KERNEL_EQ(native_madvise(ns, 4 * P, MADV_GUARD_REMOVE), 0);
+	ck_assert_str_eq(markers(a, 4), "....");
+	ck_assert_str_eq(markers(s, 4), "....");
+	ck_assert_uint_eq(T.mm.count, 2); /* merged again */
+	/* Private pages were zapped, shared ones kept. */
+	ck_assert(bytes_are(a + P, 2 * P, 0) && vmo_bytes_are(a + P, 2 * P, 0));
+	ck_assert(bytes_are(a, P, 'g') && bytes_are(a + 3 * P, P, 'g'));
+	ck_assert(bytes_are(na + P, 2 * P, 0) && bytes_are(na + 3 * P, P, 'g'));
+	ck_assert(bytes_are(s, 4 * P, 's') && bytes_are(ns, 4 * P, 's'));
+	munmap((void *)na, 4 * P);
+	munmap((void *)ns, 4 * P);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
+START_TEST(test_guard_markers_refuse_locked_memory_and_walk_over_holes)
+{
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	uint64_t a, na, l = tu_mmap_ok(&T, 0, 2 * P, RW, ANON, -1, 0);
+	uint64_t nl = native(2, RW, ANON);
+
+	ck_assert_int_eq(mm_mlock(&T.mm, l, 2 * P, 0), 0);
+	ck_assert_int_eq(sys_mlock((void *)nl, 2 * P), 0);
+	ck_assert_int_eq(madv(l, P, MADV_GUARD_INSTALL), -EINVAL);
+	TU_KERNEL_EQ(native_madvise(nl, P, MADV_GUARD_INSTALL), -EINVAL);
+	ck_assert_int_eq(madv(l, P, MADV_GUARD_REMOVE), 0); /* allowed on locked memory */
+	TU_KERNEL_EQ(native_madvise(nl, P, MADV_GUARD_REMOVE), 0);
+	ck_assert_str_eq(markers(l, 2), "..");
+	/* Over a hole: both sides get markers, then ENOMEM; removing likewise. */
+	hole_layout(ANON, &a, &na);
+	ck_assert_int_eq(madv(a, 5 * P, MADV_GUARD_INSTALL), -ENOMEM);
+	TU_KERNEL_EQ(native_madvise(na, 5 * P, MADV_GUARD_INSTALL), -ENOMEM);
+	ck_assert_str_eq(markers(a, 2), "gg");
+	ck_assert_str_eq(markers(a + 3 * P, 2), "gg");
+	ck_assert_str_eq(native_markers(na + 3 * P, 2), "gg");
+	ck_assert_int_eq(madv(a, 5 * P, MADV_GUARD_REMOVE), -ENOMEM);
+	ck_assert_str_eq(markers(a + 3 * P, 2), "..");
+	munmap((void *)nl, 2 * P);
+	hole_layout_free(na);
+	tu_mm_teardown(&T);
+}
+END_TEST
+
+/* The model re-maps ranges of its own accord (the design note's middle unmap makes the top
+ * part a snapshot child; a stack grows by one MAP_FIXED): the markers are installed again. */
+START_TEST(test_guard_markers_survive_the_models_own_remapping)
+{
+	tu_mm_setup(&T, MM_SPLIT_SNAPSHOT, false);
+	uint64_t a = tu_mmap_ok(&T, 0, 6 * P, RW, ANON, -1, 0);
+
+	memset((void *)a, 'm', 6 * P);
+	ck_assert_int_eq(madv(a + P, 4 * P, MADV_GUARD_INSTALL), 0);
+	ck_assert_int_eq(mm_munmap(&T.mm, a + 2 * P, P), 0);
+	TU_CHECK(&T.mm);
+	ck_assert_ptr_ne(mm_find(&T.mm, a + 3 * P)->vmo, mm_find(&T.mm, a)->vmo);
+	ck_assert_str_eq(markers(a + 3 * P, 3), "gg.");
+	ck_assert(bytes_are(a + 5 * P, P, 'm'));
+	/* mremap moves them with the pages, over pieces the markers split (one VMA to Linux). */
+	uint64_t to = tu_mmap_ok(&T, 0, 8 * P, RW, ANON, -1, 0);
+
+	ck_assert_int_eq(mm_munmap(&T.mm, to, 8 * P), 0);
+	ck_assert_int_eq(mm_mremap(&T.mm, a + 3 * P, 3 * P, 5 * P, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   to),
+			 (long)to);
+	TU_CHECK(&T.mm);
+	ck_assert_str_eq(markers(to, 5), "gg...");
+	ck_assert(bytes_are(to + 2 * P, P, 'm') && bytes_are(to + 3 * P, 2 * P, 0));
 	tu_mm_teardown(&T);
 }
 END_TEST
@@ -786,6 +916,9 @@ int main(void)
 	tcase_add_test(tc, test_dontneed_over_a_hole_zeroes_both_sides_then_enomem);
 	tcase_add_test(tc, test_refusing_mapping_stops_the_walk_keeping_what_came_before);
 	tcase_add_test(tc, test_unknown_advice_is_einval);
+	tcase_add_test(tc, test_guard_markers_split_and_zap_private_memory_like_linux);
+	tcase_add_test(tc, test_guard_markers_refuse_locked_memory_and_walk_over_holes);
+	tcase_add_test(tc, test_guard_markers_survive_the_models_own_remapping);
 	tcase_add_test(tc, test_argument_checks_come_in_linux_order);
 	tcase_add_test(tc, test_hints_are_accepted_like_the_kernel_accepts_them);
 	tcase_add_test(tc, test_nohugepage_is_the_model_nohugepage_flag);
