@@ -336,7 +336,9 @@ static long do_write(const struct op *op, char *why, size_t wl, const char **lab
 		snprintf(why, wl, "a write faulted on one side only");
 		return -1;
 	}
-	written_mark(op->addr, op->len);
+	/* A faulting write wrote an unknown part (nothing when it began on a guard page). */
+	if (!m)
+		written_mark(op->addr, op->len);
 	if (m) {
 		*label = m == SIGBUS ? "SIGBUS" : "signal";
 		return 0;
