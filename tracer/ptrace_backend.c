@@ -3,8 +3,15 @@
  * the self backend (mm/self.c) call for call, minus its region checks and placeholders: the
  * tracee's whole address space is the model's, and an unmapped range is really unmapped.
  *
- * Invariant: a descriptor the batch opens in the tracee is closed before run() returns,
- * whatever failed (a follow-up batch when the failure came between its open and close).
+ * A VMO reaches the tracee by an injected openat("/proc/<supervisor>/fd/N"). When the tracee
+ * may not open it (it dropped root for another user, or has no /proc: the openat fails with
+ * EACCES, EPERM or ENOENT before anything was mapped), the backend switches to tr_give_fd for
+ * good (givefd.h) and that step, and each later one that needs a descriptor, runs in a batch
+ * of its own after the descriptor was handed over.
+ *
+ * Invariant: a descriptor the batch opens in the tracee, or was given, is closed before run()
+ * returns, whatever failed (a follow-up batch when the failure came between its open and
+ * close).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +31,7 @@
 
 #include "fault/inject.h"
 #include "mm/mm.h"
+#include "tracer/givefd.h"
 #include "tracer/proc.h"
 #include "tracer/ptrace_backend.h"
 #include "vmo/vmo.h"
@@ -64,10 +72,22 @@ static int add_open(struct tr_ptrace_backend *b, struct tr_call *c, int *n, int 
 	return *n - 1;
 }
 
-/* The records of step s, appended to c[*n...]. 0, -ENOSPC (no room left in this batch), or
- * another -errno that fails the step before the kernel sees it. */
+/* The supervisor's descriptor a map step needs the tracee to have, or -1 (a file the
+ * program holds itself, or no map step). */
+static int needed_fd(const struct plan_step *s)
+{
+	if (s->op == PLAN_MAP_VMO)
+		return vmo_fd(s->vmo);
+	if (s->op == PLAN_MAP_FILE && s->file->prog_fd < 0)
+		return s->file->fd;
+	return -1;
+}
+
+/* The records of step s, appended to c[*n...]; a map step maps `given` (a descriptor the
+ * tracee already has, closed after) when it is not -1. 0, -ENOSPC (no room left in this
+ * batch), or another -errno that fails the step before the kernel sees it. */
 static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, struct tr_call *c,
-		      int *n, struct step_recs *sr)
+		      int *n, struct step_recs *sr, long given)
 {
 	int save = *n, fd = -1, open = -1, flags = s->map_flags;
 	struct tr_call *x;
@@ -78,12 +98,17 @@ static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, st
 	sr->fd_rec = -1;
 	switch (s->op) {
 	case PLAN_MAP_VMO:
-		open = add_open(b, c, n, vmo_fd(s->vmo), O_RDWR);
+		if (given >= 0)
+			fd = (int)given;
+		else
+			open = add_open(b, c, n, vmo_fd(s->vmo), O_RDWR);
 		flags |= MAP_SHARED;
 		break;
 	case PLAN_MAP_FILE:
 		if (s->file->prog_fd >= 0)
 			fd = s->file->prog_fd;
+		else if (given >= 0)
+			fd = (int)given;
 		else if (s->file->fd >= 0)
 			open = add_open(b, c, n, s->file->fd, s->file->oflags & O_ACCMODE);
 		else
@@ -132,8 +157,11 @@ static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, st
 			sr->fd_rec = open;
 			x = add(c, n, SYS_close);
 			x->chain[0] = TR_CHAIN(open);
+		} else if (given >= 0) {
+			x = add(c, n, SYS_close);
+			x->arg[0] = (uint64_t)given;
 		}
-		sr->main = open >= 0 ? *n - 2 : *n - 1;
+		sr->main = open >= 0 || given >= 0 ? *n - 2 : *n - 1;
 		if (s->guard) {
 			x = add(c, n, SYS_madvise);
 			x->arg[0] = s->addr;
@@ -200,7 +228,9 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 	struct tr_call c[TR_MAX_RECS];
 	struct step_recs sr[TR_MAX_RECS];
 	size_t i = 0;
+	long given;
 
+	_Static_assert(TR_STR_SIZE >= TR_GIVE_SCRATCH, "tr_give_fd's scratch area");
 	if (!b->r->t)
 		b->r->t = b->t; /* a session begun before the install */
 	while (i < p->n) {
@@ -215,8 +245,21 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 			return i;
 		}
 		tr_tramp_str_reset(b->t);
+		given = -1;
+		if (b->give && needed_fd(&p->steps[i]) >= 0) {
+			/* the scratch area is the strings': this batch has none */
+			given = tr_give_fd(b->r, needed_fd(&p->steps[i]),
+					   b->t->addr + TR_PAGE + TR_STR_OFF, false);
+			if (given < 0) {
+				p->steps[i].result = given;
+				p->steps[i].touched = false;
+				return i;
+			}
+		}
 		while (i + k < p->n) {
-			e = build_step(b, &p->steps[i + k], c, &n, &sr[k]);
+			if (k && b->give && needed_fd(&p->steps[i + k]) >= 0)
+				break; /* its descriptor is given in a batch of its own */
+			e = build_step(b, &p->steps[i + k], c, &n, &sr[k], k ? -1 : given);
 			if (e == -ENOSPC && k)
 				break;
 			if (e) {
@@ -232,7 +275,14 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 		b->batches++;
 		b->calls += (uint64_t)b->r->done;
 		ok = settle(b, &p->steps[i], k, sr, c, b->r->done, got < 0 ? got : 0);
+		if (given >= 0 && !ok && b->r->done <= sr[0].main + 1 && !b->r->dead)
+			close_left_open(b, given); /* its mmap failed before the close */
 		i += ok;
+		if (ok < k && !b->give && needed_fd(&p->steps[i]) >= 0 && !p->steps[i].touched &&
+		    tr_give_needed(p->steps[i].result)) {
+			b->give = true; /* the openat was refused: hand the descriptor over */
+			continue;
+		}
 		if (ok < k)
 			return i;
 		if (e && e != -ENOSPC)

@@ -40,6 +40,8 @@ struct tr_ptrace_backend {
 	int pidfd;  /* of tgid, for pidfd_getfd */
 	bool pkeys;
 	bool fail_plan; /* the next plan fails at its first batch (fault_force: --fault-op) */
+	bool give;	/* the tracee could not open /proc/<sup>/fd/N (another user's process
+			   now, or no /proc): descriptors go by tr_give_fd, a batch per map */
 	/* mm_backend.quiesce: stops the other threads of the address space (the owner's world
 	 * stop, tracer/world.c), called with quiesce_arg; NULL: nothing to stop. */
 	int (*quiesce)(void *arg);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tracer/remote.h"
+#include "tracer/givefd.h"
 #include "tracer/tramp.h"
 
 _Static_assert(sizeof(struct tr_rec) == TR_REC_SIZE, "record layout");
@@ -164,12 +165,38 @@ static void data_release(struct tr_tramp *t)
 }
 
 /*
- * Maps a memfd as the data page at addr + TR_PAGE in r's tracee, whose code page at addr
- * holds the memfd's path at TR_CODE_PATH_OFF: openat, mmap (MAP_SHARED|fixed, fixed being
- * MAP_FIXED_NOREPLACE or MAP_FIXED), close, each injected. 0 or -errno (-EEXIST: something
- * else is mapped there).
+ * The tracee's descriptor of t's memfd when it cannot open the path (tr_give_fd), the data
+ * page's place as scratch area: the parent's page after a fork (*fixed MAP_FIXED), else a
+ * private page mapped there first (MAP_FIXED_NOREPLACE), which the memfd then replaces.
  */
-static int data_map(struct tr_remote *r, uint64_t addr, int fixed)
+static long give_data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t data,
+			 int *fixed)
+{
+	long res, fd;
+
+	if (*fixed == MAP_FIXED)
+		return tr_give_fd(r, t->memfd, data + TR_STR_OFF, true);
+	res = tr_remote_inject(r, SYS_mmap,
+			       (uint64_t[6]){data, TR_PAGE, PROT_READ | PROT_WRITE,
+					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					     (uint64_t)-1, 0});
+	if (res != (long)data)
+		return res < 0 && res >= -4095 ? res : -EEXIST;
+	fd = tr_give_fd(r, t->memfd, data, true);
+	if (fd < 0)
+		tr_remote_inject(r, SYS_munmap, (uint64_t[6]){data, TR_PAGE});
+	else
+		*fixed = MAP_FIXED;
+	return fd;
+}
+
+/*
+ * Maps t's memfd as the data page at addr + TR_PAGE in r's tracee, whose code page at addr
+ * holds the memfd's path at TR_CODE_PATH_OFF: openat (or, when the tracee may not open it,
+ * give_data_fd), mmap (MAP_SHARED|fixed, fixed being MAP_FIXED_NOREPLACE or MAP_FIXED),
+ * close, each injected. 0 or -errno (-EEXIST: something else is mapped there).
+ */
+static int data_map(struct tr_remote *r, const struct tr_tramp *t, uint64_t addr, int fixed)
 {
 	uint64_t data = addr + TR_PAGE;
 	long fd, res;
@@ -177,6 +204,8 @@ static int data_map(struct tr_remote *r, uint64_t addr, int fixed)
 	fd = tr_remote_inject(
 	    r, SYS_openat,
 	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
+	if (tr_give_needed(fd))
+		fd = give_data_fd(r, t, data, &fixed);
 	if (fd < 0)
 		return (int)fd;
 	res = tr_remote_inject(r, SYS_mmap,
@@ -225,7 +254,7 @@ int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr)
 	}
 	e = write_code(r->tid, addr, path, true);
 	if (!e)
-		e = data_map(r, addr, MAP_FIXED_NOREPLACE);
+		e = data_map(r, t, addr, MAP_FIXED_NOREPLACE);
 	if (!e) {
 		t->addr = addr;
 		r->t = t;
@@ -252,7 +281,7 @@ int tr_tramp_fork(struct tr_tramp *t, const struct tr_tramp *parent, struct tr_r
 	memfd_path(t, path, sizeof(path));
 	e = write_code(r->tid, parent->addr, path, false);
 	if (!e)
-		e = data_map(r, parent->addr, MAP_FIXED);
+		e = data_map(r, t, parent->addr, MAP_FIXED);
 	if (e) {
 		data_release(t);
 		return r->dead ? -ESRCH : e;

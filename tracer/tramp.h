@@ -79,19 +79,22 @@ struct tr_remote;
  *   3. write the routine and "/proc/<supervisor>/fd/<memfd>" (at TR_CODE_PATH_OFF) into the
  *      code page through /proc/<tid>/mem, which writes through read-only mappings;
  *   4. inject openat(AT_FDCWD, path, O_RDWR|O_CLOEXEC), mmap(addr + 4096, 4096, R|W,
- *      SHARED|FIXED_NOREPLACE, fd, 0), close(fd).
+ *      SHARED|FIXED_NOREPLACE, fd, 0), close(fd). A tracee that may not open the path
+ *      (another user's process, no /proc) gets the descriptor by tr_give_fd (givefd.h)
+ *      instead, with a private page mapped at addr + 4096 first as its scratch area.
  * Five stops in all, once per address space (the data page cannot run these calls for
  * itself: it does not exist until step 4). Signals arriving meanwhile are kept in r.
- * 0, or -errno: -EEXIST (something is mapped there), -ESRCH (the tracee died), -EACCES (the
- * tracee may not open the supervisor's /proc), -EINVAL (addr, or not at a syscall stop).
+ * 0, or -errno: -EEXIST (something is mapped there), -ESRCH (the tracee died), -EINVAL
+ * (addr, or not at a syscall stop).
  * On failure nothing stays mapped on either side (unless the tracee died) and t is unset.
  */
 int tr_tramp_install(struct tr_tramp *t, struct tr_remote *r, uint64_t addr);
 
 /*
  * A forked child's own data page (after fork both processes map the parent's memfd): a new
- * memfd, its path written into the child's (private) code page, then openat, mmap over the
- * data page (MAP_FIXED) and close injected into the child, whose session r must be able to
+ * memfd, its path written into the child's (private) code page, then openat (or tr_give_fd,
+ * the parent's data page as scratch), mmap over the data page (MAP_FIXED) and close injected
+ * into the child, whose session r must be able to
  * poke its calls (r->at_exec: the child sits at its first stop, not at a syscall). t takes
  * the parent's address. 0 or -errno; on failure t is unset.
  */

@@ -274,6 +274,13 @@ for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
+# A program that drops root, or loses /proc, can no longer open /proc/<supervisor>/fd/N:
+# starmm-run hands it the descriptors by pidfd_getfd (tracer/givefd.c). It needs root to drop.
+if [ "$(id -u)" = 0 ]; then
+	prog_matrix drop_privs
+else
+	echo "note: drop_privs not run (needs root to drop privileges)"
+fi
 prog_matrix writer_unmap
 [ "${world:-0}" -gt 0 ]
 check $? "writer_unmap: the middle unmaps stopped the writer thread (world_stops $world)"

@@ -1,0 +1,40 @@
+/*
+ * Handing one of the supervisor's descriptors to a tracee without /proc.
+ *
+ * The usual way is an injected openat("/proc/<supervisor>/fd/N"): one call, but the kernel
+ * lets the tracee open it only when the tracee may ptrace-read the supervisor. A program that
+ * dropped its privileges (setuid to another user after starting as root), or that runs where
+ * /proc is not mounted, cannot. The pidfd_getfd route works whatever the tracee's
+ * credentials: the tracee makes a socketpair, the supervisor takes a copy of one end with
+ * pidfd_getfd (it traces the tracee, so it may), sends the descriptor over it (SCM_RIGHTS),
+ * and the tracee receives it: four calls in the tracee, and the tracee's memory for the
+ * socketpair's two numbers and the message.
+ *
+ * Invariant: whatever fails, the tracee is left with no descriptor it did not have, except
+ * the one returned.
+ */
+#ifndef STARMM_TRACER_GIVEFD_H
+#define STARMM_TRACER_GIVEFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tracer/remote.h"
+
+/* Bytes of the tracee's writable memory tr_give_fd works in. */
+#define TR_GIVE_SCRATCH 128u
+
+/*
+ * Gives the tracee of the open session r a close-on-exec descriptor of the supervisor's fd.
+ * scratch: TR_GIVE_SCRATCH writable bytes of the tracee (read and written through
+ * /proc/<tid>/mem); inject: run the tracee's calls with tr_remote_inject (no trampoline yet,
+ * or not this address space's) instead of as batches. The tracee's descriptor, or -errno
+ * (-ESRCH: the tracee died).
+ */
+long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject);
+
+/* Whether an openat of /proc/<supervisor>/fd/N that failed with err means the tracee cannot
+ * open it that way (then tr_give_fd can). */
+bool tr_give_needed(long err);
+
+#endif
