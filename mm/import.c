@@ -97,6 +97,7 @@ static const struct {
     {"sh", MF_SHARED, 0},      {"gd", MF_GROWSDOWN, 0}, {"lo", MF_LOCKED, 0},
     {"lf", MF_LOCKONFAULT, 0}, {"dc", MF_DONTFORK, 0},	{"wf", MF_WIPEONFORK, 0},
     {"nr", MF_NORESERVE, 0},   {"ht", MF_HUGETLB, 0},	{"nh", MF_STACK, 0},
+    {"sl", MF_SEALED, 0},
 };
 
 /* --- Lexing ------------------------------------------------------------------------------ */

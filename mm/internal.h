@@ -170,8 +170,8 @@ long syscall_errno(long e, const int *allowed);
 bool in_vmar(const struct vmar *v, uint64_t addr, uint64_t len);
 
 /* munmap.c: the model edits, snapshot children and after-commit VMO trimming that removing
- * [start, end) needs (no plan step: the caller unmaps or maps over the range). 0 or -errno
- * of a failed prepare step. */
+ * [start, end) needs (no plan step: the caller unmaps or maps over the range). 0, -EPERM (a
+ * sealed mapping in the range: nothing prepared) or -errno of a failed prepare step. */
 long unmap_prepare(struct txn *t, uint64_t start, uint64_t end);
 
 /* Whether no mapping uses the VMO at or above offset off, given that `held` of its

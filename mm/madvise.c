@@ -23,6 +23,8 @@
  *    ANON range is decommitted, and reads zeros once the markers are removed. starmm
  *    answers EINVAL when the running kernel cannot put markers on a VMO's (shared memfd)
  *    mapping;
+ *  - a discarding advice (DONTNEED, FREE, REMOVE, DONTFORK, WIPEONFORK, GUARD_INSTALL...) on
+ *    sealed private anonymous memory without PROT_WRITE: EPERM;
  *  - hints whose effect is the kernel's business (NORMAL, RANDOM, SEQUENTIAL, WILLNEED,
  *    DONTNEED on shared ANON and FILE, COLD, PAGEOUT, MERGEABLE, UNMERGEABLE, HUGEPAGE,
  *    NOHUGEPAGE, DONTDUMP, DODUMP, POPULATE_*): passed through over the accepted mapped parts
@@ -276,11 +278,31 @@ static long remove_pages(struct walk *w, const struct mapping *m, uint64_t s, ui
 	return 0;
 }
 
+/* madvise_is_discard() */
+static bool discards(int advice)
+{
+	switch (advice) {
+	case MADV_FREE:
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_REMOVE:
+	case MADV_DONTFORK:
+	case MADV_WIPEONFORK:
+	case MADV_GUARD_INSTALL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* madvise_vma_behavior() for the part [s, e) of mapping m. */
 static long visit(struct walk *w, const struct mapping *m, uint64_t s, uint64_t e)
 {
 	unsigned fl = m->flags;
 
+	/* can_madvise_modify(): sealed private memory the program cannot write keeps its pages */
+	if ((fl & MF_SEALED) && discards(w->advice) && anonymous(m) && !(m->prot & PROT_WRITE))
+		return -EPERM;
 	if (m->kind == MK_SPECIAL)
 		return kernel_decides(w, m, s, e);
 	switch (w->advice) {

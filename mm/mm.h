@@ -94,6 +94,10 @@ enum mapping_kind {
 			     as a property of its mappings, so a mapping is split where they
 			     begin and end; every plan step that maps such a mapping installs
 			     the markers again (plan_step.guard). */
+#define MF_SEALED 0x2000u /* mseal(2): Linux's VM_SEALED. The model refuses what Linux refuses
+			     on it (EPERM: munmap, mremap, MAP_FIXED over it, mprotect,
+			     discarding read-only private memory); the kernel's own mapping is
+			     not sealed, so that starmm may still re-map it (fork, rollback) */
 
 struct mapping {
 	RB_ENTRY(mapping) link;
@@ -169,6 +173,7 @@ long mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
 long mm_mlockall(struct mm *mm, int flags);
 long mm_munlockall(struct mm *mm);
 long mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
+long mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, unsigned long flags);
 /* vec is the program's address of the result vector; the backend's call writes it. */
 long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
 

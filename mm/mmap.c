@@ -176,10 +176,13 @@ static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
  */
 static long sync_refused(struct txn *t, struct mmap_req *r)
 {
+	long e;
+
 	if (!(r->flags & MAP_FIXED) || range_free(t->mm, r->addr, r->addr + r->len))
 		return -EOPNOTSUPP;
-	if (unmap_prepare(t, r->addr, r->addr + r->len))
-		return -ENOMEM;
+	e = unmap_prepare(t, r->addr, r->addr + r->len);
+	if (e)
+		return e == -EPERM ? e : -ENOMEM;
 	txn_set(t, r->addr, r->addr + r->len, NULL, 0);
 	txn_unmap(t, r->addr, r->len);
 	r->late_err = -EOPNOTSUPP;
@@ -279,7 +282,7 @@ static long do_mmap(struct mm *mm, struct txn *t, struct mmap_req *r)
 	e = unmap_prepare(t, m->start, m->end);
 	if (e) {
 		mapping_free(m);
-		return -ENOMEM;
+		return e == -EPERM ? e : -ENOMEM;
 	}
 	/* MAP_SYNC goes down with file mappings: the filesystem answers for it (VM_SYNC is set
 	 * whatever the mapping type; ext4 and xfs refuse it on files that are not DAX). */

@@ -40,6 +40,10 @@ static uint64_t accepted_until(struct mm *mm, struct mapping *m, uint64_t start,
 			*err = -EACCES;
 			return tmp;
 		}
+		if (m->flags & MF_SEALED) {
+			*err = -EPERM; /* mprotect_fixup(): the mappings before it keep the change */
+			return tmp;
+		}
 		if (will_data && !was_data) {
 			uint64_t n = (e - s) / PAGE;
 

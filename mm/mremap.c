@@ -35,7 +35,7 @@ struct mremap_req {
 	uint64_t vma_end;    /* the end of its VMA: vma and the mappings guard markers split off */
 };
 
-static const int mremap_errnos[] = { EAGAIN, EFAULT, EINVAL, ENOMEM, 0 };
+static const int mremap_errnos[] = { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM, 0 };
 
 static long check_args(struct mremap_req *r)
 {
@@ -415,6 +415,8 @@ static long move_mappings(struct mm *mm, const struct mremap_req *r)
 
 	if (!first || (!multi_allowed(first) && first->end < end))
 		return -EFAULT;
+	if (first->flags & MF_SEALED)
+		return -EPERM;
 	if (!in_vmar(&mm->vmar, r->new_addr, r->new_len))
 		return -ENOMEM;
 	txn_begin(&t, mm);
@@ -425,6 +427,10 @@ static long move_mappings(struct mm *mm, const struct mremap_req *r)
 
 		if (m != first && !multi_allowed(m)) {
 			err = -EFAULT;
+			break;
+		}
+		if (m->flags & MF_SEALED) {
+			err = -EPERM;
 			break;
 		}
 		e = unmap_prepare(&t, na, na + len);
@@ -473,6 +479,8 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 	r.vma = mm_find(mm, addr);
 	if (!r.vma)
 		return -EFAULT;
+	if (r.vma->flags & MF_SEALED)
+		return -EPERM; /* can_modify_vma() */
 	r.vma_end = r.vma->end;
 	for (struct mapping *m = r.vma, *n; (n = mm_next(mm, m)) && mapping_guard_split(m, n); m = n)
 		r.vma_end = n->end;

@@ -91,6 +91,9 @@ static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e
 
 long unmap_prepare(struct txn *t, uint64_t start, uint64_t end)
 {
+	for (struct mapping *m = table_from(t->mm, start); m && m->start < end; m = mm_next(t->mm, m))
+		if (m->flags & MF_SEALED)
+			return -EPERM; /* can_modify_vma(), before anything is gathered */
 	for (struct mapping *m = table_from(t->mm, start); m && m->start < end;
 	     m = mm_next(t->mm, m)) {
 		long r = remove_part(t, m, m->start > start ? m->start : start,
@@ -121,7 +124,7 @@ long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 	txn_begin(&t, mm);
 	r = unmap_prepare(&t, addr, end);
 	if (r)
-		return txn_abort(&t, -ENOMEM);
+		return txn_abort(&t, r == -EPERM ? r : -ENOMEM);
 	txn_set(&t, addr, end, NULL, 0);
 	txn_unmap(&t, addr, end - addr);
 	r = txn_commit(&t);

@@ -14,7 +14,7 @@
  * plan is one batch), end with the model's result in rax, then the signals that arrived
  * meanwhile are queued again. shmat and shmdt run as they are and the model takes the range
  * they changed from /proc/PID/smaps at their syscall-exit (System V segments are SPECIAL).
- * Calls the model does not cover yet (remap_file_pages, mseal, map_shadow_stack,
+ * Calls the model does not cover yet (remap_file_pages, map_shadow_stack,
  * prctl(PR_SET_VMA/PR_SET_MM), personality, arch_prctl, process_madvise) run as they are. A
  * program that uses ptrace, or installs a seccomp filter that would block the trampoline, is
  * refused. Injected faults (--fault, --fault-op) get their --fault-log line once the call is
@@ -46,6 +46,10 @@
 #include "tracer/tramp.h"
 #include "tracer/verify.h"
 #include "vmo/vmo.h"
+
+#ifndef SYS_mseal
+#define SYS_mseal 462 /* Linux 6.10 */
+#endif
 
 /* Where the slot goes: far below where exec puts anything (PIE binaries near 0x5555..., the
  * mmap area and stack in the top terabytes), randomised per run over 64 GiB unless
@@ -427,6 +431,8 @@ static long emulate(struct tr_as *as, long nr, const uint64_t *a)
 		return mm_msync(mm, a[0], a[1], (int)a[2]);
 	case SYS_mincore:
 		return mm_mincore(mm, a[0], a[1], a[2]);
+	case SYS_mseal:
+		return mm_mseal(mm, a[0], a[1], a[2]);
 	}
 	return -ENOSYS;
 }
@@ -436,7 +442,7 @@ static bool emulated(long nr)
 	static const long nrs[] = {SYS_mmap,   SYS_munmap,  SYS_mprotect, SYS_pkey_mprotect,
 				   SYS_brk,    SYS_mremap,  SYS_madvise,  SYS_mlock,
 				   SYS_mlock2, SYS_munlock, SYS_mlockall, SYS_munlockall,
-				   SYS_msync,  SYS_mincore};
+				   SYS_msync,  SYS_mincore,  SYS_mseal};
 
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		if (nrs[i] == nr)
