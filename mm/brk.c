@@ -68,7 +68,7 @@ static long grow(struct mm *mm, uint64_t oldbrk, uint64_t newbrk)
 		return txn_abort(&t, r);
 	}
 	vmo_ref(m->vmo);
-	txn_map_mapping(&t, m, m->start, m->end, 0);
+	txn_map_above(&t, prev, m); /* the heap's kernel mapping grows in place */
 	txn_set(&t, m->start, m->end, &m, 1);
 	return txn_commit(&t);
 }

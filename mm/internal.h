@@ -140,6 +140,10 @@ void txn_syscall(struct txn *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, 
 /* The plan steps that put mapping m (or its part [start, end)) into the real address space. */
 void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uint64_t end,
 		     int extra_map_flags);
+/* The same for a new mapping `ext` that starts where `below` (in the model, or mapped by an
+ * earlier step of this plan) ends: PLAN_GROW when ext continues below's backing (the table
+ * would merge them), so that the kernel's mapping grows in place. */
+void txn_map_above(struct txn *t, const struct mapping *below, const struct mapping *ext);
 
 /* The model edit applied at the commit (table_set); takes ownership of news[0..n). */
 void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news, size_t n);

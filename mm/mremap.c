@@ -189,7 +189,7 @@ static long grow_in_place(struct mm *mm, struct mremap_req *r)
 		   may_grow_vmo(mm, m, end_off), &ext);
 	if (e)
 		return txn_abort(&t, e);
-	txn_map_mapping(&t, ext, ext->start, ext->end, 0);
+	txn_map_above(&t, m, ext);
 	txn_set(&t, ext->start, ext->end, &ext, 1);
 	e = txn_commit(&t);
 	return e ? e : (long)r->addr;
@@ -337,7 +337,7 @@ static long move(struct mm *mm, struct mremap_req *r)
 				mapping_free(news[--n]);
 			goto out;
 		}
-		txn_map_mapping(&t, news[n], news[n]->start, news[n]->end, 0);
+		txn_map_above(&t, n ? news[n - 1] : NULL, news[n]);
 		n++;
 	}
 	txn_set(&t, (uint64_t)na, (uint64_t)na + r->new_len, news, n);

@@ -89,6 +89,16 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 		if (!r && (s->map_flags & MAP_LOCKED) && (s->prot & PROT_WRITE))
 			populate_write(s->addr, s->len);
 		return r;
+	case PLAN_GROW:
+		/* the placeholder goes first: the kernel grows into free space only */
+		if (s->addr - sb->lo < MM_PAGE_SIZE)
+			return -EFAULT;
+		munmap((void *)s->addr, s->len);
+		r = sys_result((long)mremap((void *)(s->addr - MM_PAGE_SIZE), MM_PAGE_SIZE,
+					    MM_PAGE_SIZE + s->len, 0));
+		if (r < 0)
+			mmap((void *)s->addr, s->len, PROT_NONE, hole_flags, sb->hole_fd, 0);
+		return r < 0 ? r : 0;
 	case PLAN_MOVE:
 		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)
 			return -EFAULT;

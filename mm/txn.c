@@ -209,6 +209,14 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 	t->plan.steps[t->plan.n - 1].guard = m->flags & MF_GUARD;
 }
 
+void txn_map_above(struct txn *t, const struct mapping *below, const struct mapping *ext)
+{
+	if (below && below->end == ext->start && mapping_compatible(below, ext))
+		step(t, PLAN_GROW, ext->start, ext->end - ext->start);
+	else
+		txn_map_mapping(t, ext, ext->start, ext->end, 0);
+}
+
 void txn_set(struct txn *t, uint64_t start, uint64_t end, struct mapping **news, size_t n)
 {
 	struct txn_edit *e = PUSH(t->edits, t->nedits, t->capedits);

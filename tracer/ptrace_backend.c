@@ -125,6 +125,12 @@ static int build_step(struct tr_ptrace_backend *b, const struct plan_step *s, st
 		x->arg[1] = s->len;
 		x->arg[2] = (uint64_t)s->prot;
 		break;
+	case PLAN_GROW:
+		x = add(c, n, SYS_mremap);
+		x->arg[0] = s->addr - TR_PAGE;
+		x->arg[1] = TR_PAGE;
+		x->arg[2] = TR_PAGE + s->len;
+		break;
 	case PLAN_MOVE:
 		x = add(c, n, SYS_mremap);
 		x->arg[0] = s->addr;

@@ -12,7 +12,8 @@
  *	PLAN_MAP_FILE	mmap(..., MAP_FIXED|flags, prog_fd, off) when the program's descriptor is
  *			known, else open the supervisor's copy as above (its access mode)
  *	PLAN_UNMAP	munmap;  PLAN_PROTECT  mprotect (MAP_LOCKED needs nothing: the real
- *			mapping is locked);  PLAN_MOVE  mremap(MAYMOVE|FIXED[|DONTUNMAP])
+ *			mapping is locked);  PLAN_MOVE  mremap(MAYMOVE|FIXED[|DONTUNMAP]);
+ *			PLAN_GROW  mremap(addr - 4096, 4096, 4096 + len, 0)
  *	PLAN_SYSCALL	the call as given
  * A step's result is its main call's (0 for the map, move, unmap and protect calls; the raw
  * result for PLAN_SYSCALL); touched is false only when it failed before the kernel could
