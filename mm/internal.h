@@ -142,7 +142,8 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 		     int extra_map_flags);
 /* The same for a new mapping `ext` that starts where `below` (in the model, or mapped by an
  * earlier step of this plan) ends: PLAN_GROW when ext continues below's backing (the table
- * would merge them), so that the kernel's mapping grows in place. */
+ * would merge them), so that the kernel's mapping grows in place. ext's range must hold no
+ * real mapping when the step runs (the kernel grows into free space only). */
 void txn_map_above(struct txn *t, const struct mapping *below, const struct mapping *ext);
 
 /* The model edit applied at the commit (table_set); takes ownership of news[0..n). */

@@ -337,6 +337,9 @@ static long move(struct mm *mm, struct mremap_req *r)
 				mapping_free(news[--n]);
 			goto out;
 		}
+		/* a FIXED target may hold mappings there still: PLAN_GROW needs free space */
+		if (r->flags & MREMAP_FIXED)
+			txn_unmap(&t, news[n]->start, news[n]->end - news[n]->start);
 		txn_map_above(&t, n ? news[n - 1] : NULL, news[n]);
 		n++;
 	}

@@ -64,6 +64,25 @@ static void populate_write(uint64_t addr, uint64_t len)
 	fclose(maps);
 }
 
+/* Whether [addr, addr + len) holds only placeholders: the kernel's free space, to a plan. */
+static bool only_placeholders(uint64_t addr, uint64_t len)
+{
+	char line[512];
+	bool ok = true;
+	FILE *maps = fopen("/proc/self/maps", "re");
+
+	if (!maps)
+		return false;
+	while (ok && fgets(line, sizeof(line), maps)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && e > addr && s < addr + len)
+			ok = strstr(line, SELF_HOLE_NAME) != NULL;
+	}
+	fclose(maps);
+	return ok;
+}
+
 static long run_step(struct self_backend *sb, const struct plan_step *s)
 {
 	int hole_flags = MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE;
@@ -90,9 +109,12 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 			populate_write(s->addr, s->len);
 		return r;
 	case PLAN_GROW:
-		/* the placeholder goes first: the kernel grows into free space only */
+		/* the placeholder goes first: the kernel grows into free space only (a real
+		 * mapping there: the kernel's ENOMEM) */
 		if (s->addr - sb->lo < MM_PAGE_SIZE)
 			return -EFAULT;
+		if (!only_placeholders(s->addr, s->len))
+			return -ENOMEM;
 		munmap((void *)s->addr, s->len);
 		r = sys_result((long)mremap((void *)(s->addr - MM_PAGE_SIZE), MM_PAGE_SIZE,
 					    MM_PAGE_SIZE + s->len, 0));
