@@ -37,6 +37,28 @@ bool tr_give_needed(long err)
 	return err == -EACCES || err == -EPERM || err == -ENOENT;
 }
 
+#define FD_ROOM 4 /* the openat, or the socketpair's two and the one received */
+
+int tr_fd_room(pid_t tid, struct rlimit *old)
+{
+	struct rlimit raised;
+
+	if (prlimit(tid, RLIMIT_NOFILE, NULL, old) < 0)
+		return -errno;
+	raised = *old;
+	if (raised.rlim_cur > RLIM_INFINITY - FD_ROOM)
+		return -EMFILE;
+	raised.rlim_cur += FD_ROOM;
+	if (raised.rlim_max < raised.rlim_cur)
+		raised.rlim_max = raised.rlim_cur;
+	return prlimit(tid, RLIMIT_NOFILE, &raised, NULL) < 0 ? -errno : 0;
+}
+
+void tr_fd_room_end(pid_t tid, const struct rlimit *old)
+{
+	prlimit(tid, RLIMIT_NOFILE, old, NULL);
+}
+
 /* One call in the tracee: its result (negative: -errno). */
 static long call(struct tr_remote *r, bool inject, long nr, uint64_t a0, uint64_t a1,
 		 uint64_t a2, uint64_t a3)

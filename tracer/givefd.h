@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "tracer/remote.h"
 
@@ -36,5 +37,15 @@ long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject);
 /* Whether an openat of /proc/<supervisor>/fd/N that failed with err means the tracee cannot
  * open it that way (then tr_give_fd can). */
 bool tr_give_needed(long err);
+
+/*
+ * A program at its RLIMIT_NOFILE can still mmap, which takes no descriptor; handing it a VMO
+ * takes one for a moment (EMFILE otherwise). tr_fd_room raises the soft limit of the tracee's
+ * process (tid: any of its threads) by a few descriptors, and the hard limit with it when it
+ * must (which needs CAP_SYS_RESOURCE), keeping the old limits in *old; tr_fd_room_end puts
+ * them back. 0 or -errno. Other threads of the program could take the room meanwhile.
+ */
+int tr_fd_room(pid_t tid, struct rlimit *old);
+void tr_fd_room_end(pid_t tid, const struct rlimit *old);
 
 #endif

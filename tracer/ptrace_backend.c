@@ -7,7 +7,9 @@
  * may not open it (it dropped root for another user, or has no /proc: the openat fails with
  * EACCES, EPERM or ENOENT before anything was mapped), the backend switches to tr_give_fd for
  * good (givefd.h) and that step, and each later one that needs a descriptor, runs in a batch
- * of its own after the descriptor was handed over.
+ * of its own after the descriptor was handed over. When it fails with EMFILE (the program
+ * used every descriptor RLIMIT_NOFILE allows), the step is run again with room made for the
+ * plan's time (tr_fd_room).
  *
  * Invariant: a descriptor the batch opens in the tracee, or was given, is closed before run()
  * returns, whatever failed (a follow-up batch when the failure came between its open and
@@ -228,9 +230,19 @@ static size_t settle(struct tr_ptrace_backend *b, struct plan_step *steps, size_
 	return nsteps;
 }
 
-static size_t ptrace_run(void *ctx, struct plan *p)
+/* Whether a map step that failed with err before the kernel saw it can be retried with room
+ * for its descriptor (the program is at its RLIMIT_NOFILE): then the room is made. */
+static bool make_room(struct tr_ptrace_backend *b, long err, struct rlimit *old, bool *roomy)
 {
-	struct tr_ptrace_backend *b = ctx;
+	if (err != -EMFILE || *roomy || tr_fd_room(b->tid, old) < 0)
+		return false;
+	*roomy = true;
+	return true;
+}
+
+static size_t run_steps(struct tr_ptrace_backend *b, struct plan *p, struct rlimit *old,
+			bool *roomy)
+{
 	struct tr_call c[TR_MAX_RECS];
 	struct step_recs sr[TR_MAX_RECS];
 	size_t i = 0;
@@ -256,6 +268,8 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 			/* the scratch area is the strings': this batch has none */
 			given = tr_give_fd(b->r, needed_fd(&p->steps[i]),
 					   b->t->addr + TR_PAGE + TR_STR_OFF, false);
+			if (make_room(b, given, old, roomy))
+				continue;
 			if (given < 0) {
 				p->steps[i].result = given;
 				p->steps[i].touched = false;
@@ -284,10 +298,13 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 		if (given >= 0 && !ok && b->r->done <= sr[0].main + 1 && !b->r->dead)
 			close_left_open(b, given); /* its mmap failed before the close */
 		i += ok;
-		if (ok < k && !b->give && needed_fd(&p->steps[i]) >= 0 && !p->steps[i].touched &&
-		    tr_give_needed(p->steps[i].result)) {
-			b->give = true; /* the openat was refused: hand the descriptor over */
-			continue;
+		if (ok < k && needed_fd(&p->steps[i]) >= 0 && !p->steps[i].touched) {
+			if (!b->give && tr_give_needed(p->steps[i].result)) {
+				b->give = true; /* the openat was refused: hand the VMO over */
+				continue;
+			}
+			if (make_room(b, p->steps[i].result, old, roomy))
+				continue;
 		}
 		if (ok < k)
 			return i;
@@ -295,6 +312,18 @@ static size_t ptrace_run(void *ctx, struct plan *p)
 			return i; /* the step that could not be built */
 	}
 	return p->n;
+}
+
+static size_t ptrace_run(void *ctx, struct plan *p)
+{
+	struct tr_ptrace_backend *b = ctx;
+	struct rlimit old;
+	bool roomy = false;
+	size_t done = run_steps(b, p, &old, &roomy);
+
+	if (roomy)
+		tr_fd_room_end(b->tid, &old);
+	return done;
 }
 
 /* Filesystem facts mmap depends on, from the superblock's magic number (as mm/self.c). */

@@ -190,22 +190,34 @@ static long give_data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t
 	return fd;
 }
 
+/* The tracee's descriptor of t's memfd: openat of its path, or give_data_fd when the tracee
+ * may not open it. */
+static long data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t addr, int *fixed)
+{
+	long fd = tr_remote_inject(
+	    r, SYS_openat,
+	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
+
+	return tr_give_needed(fd) ? give_data_fd(r, t, addr + TR_PAGE, fixed) : fd;
+}
+
 /*
  * Maps t's memfd as the data page at addr + TR_PAGE in r's tracee, whose code page at addr
- * holds the memfd's path at TR_CODE_PATH_OFF: openat (or, when the tracee may not open it,
- * give_data_fd), mmap (MAP_SHARED|fixed, fixed being MAP_FIXED_NOREPLACE or MAP_FIXED),
- * close, each injected. 0 or -errno (-EEXIST: something else is mapped there).
+ * holds the memfd's path at TR_CODE_PATH_OFF: data_fd (with room made for it when the
+ * program is at its RLIMIT_NOFILE), mmap (MAP_SHARED|fixed, fixed being MAP_FIXED_NOREPLACE
+ * or MAP_FIXED), close, each injected. 0 or -errno (-EEXIST: something else is mapped there).
  */
 static int data_map(struct tr_remote *r, const struct tr_tramp *t, uint64_t addr, int fixed)
 {
 	uint64_t data = addr + TR_PAGE;
+	struct rlimit old;
 	long fd, res;
 
-	fd = tr_remote_inject(
-	    r, SYS_openat,
-	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
-	if (tr_give_needed(fd))
-		fd = give_data_fd(r, t, data, &fixed);
+	fd = data_fd(r, t, addr, &fixed);
+	if (fd == -EMFILE && tr_fd_room(r->tid, &old) == 0) {
+		fd = data_fd(r, t, addr, &fixed);
+		tr_fd_room_end(r->tid, &old);
+	}
 	if (fd < 0)
 		return (int)fd;
 	res = tr_remote_inject(r, SYS_mmap,
