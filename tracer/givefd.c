@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,6 +36,16 @@ _Static_assert(OFF_CMSG + CMSG_SPACE(sizeof(int)) <= TR_GIVE_SCRATCH, "scratch l
 bool tr_give_needed(long err)
 {
 	return err == -EACCES || err == -EPERM || err == -ENOENT;
+}
+
+bool tr_proc_fd_usable(pid_t tid)
+{
+	struct stat theirs, ours;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/root/proc", tid);
+	return stat(path, &theirs) == 0 && stat("/proc", &ours) == 0 &&
+	       theirs.st_dev == ours.st_dev;
 }
 
 #define FD_ROOM 4 /* the openat, or the socketpair's two and the one received */

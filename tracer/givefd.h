@@ -38,6 +38,13 @@ long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject);
  * open it that way (then tr_give_fd can). */
 bool tr_give_needed(long err);
 
+/* Whether the path /proc/<supervisor>/fd/N names the supervisor's descriptor for the tracee:
+ * the /proc it sees (through its root and mount namespace) is the supervisor's procfs. In a
+ * procfs of another pid namespace the same path could name another process's descriptor:
+ * then descriptors must go by tr_give_fd. Asked when an address space is set up (exec,
+ * fork); a program that mounts another /proc later is not noticed. */
+bool tr_proc_fd_usable(pid_t tid);
+
 /*
  * A program at its RLIMIT_NOFILE can still mmap, which takes no descriptor; handing it a VMO
  * takes one for a moment (EMFILE otherwise). tr_fd_room raises the soft limit of the tracee's

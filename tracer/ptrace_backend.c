@@ -426,6 +426,7 @@ int tr_ptrace_backend_init(struct tr_ptrace_backend *b, pid_t tid, struct tr_rem
 		return e;
 	}
 	b->pkeys = mm_kernel_has_pkeys();
+	b->give = !tr_proc_fd_usable(tid);
 	return 0;
 }
 

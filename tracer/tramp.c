@@ -194,10 +194,12 @@ static long give_data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t
  * may not open it. */
 static long data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t addr, int *fixed)
 {
-	long fd = tr_remote_inject(
-	    r, SYS_openat,
-	    (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF, O_RDWR | O_CLOEXEC});
+	long fd = -ENOENT;
 
+	if (tr_proc_fd_usable(r->tid))
+		fd = tr_remote_inject(r, SYS_openat,
+				      (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF,
+						    O_RDWR | O_CLOEXEC});
 	return tr_give_needed(fd) ? give_data_fd(r, t, addr + TR_PAGE, fixed) : fd;
 }
 
