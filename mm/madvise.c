@@ -460,6 +460,51 @@ static long inject_error(struct mm *mm, uint64_t start, uint64_t end, int advice
 	return at < end ? -EFAULT : 0;
 }
 
+/* UIO_MAXIOV: the most iovecs import_iovec() takes. */
+#define MAX_IOV 1024
+
+/*
+ * do_process_madvise() and vector_madvise() of Linux 6.18 for the process itself: flags must
+ * be 0, the vector is imported (EINVAL beyond MAX_IOV, EFAULT when unreadable), then each
+ * range is advised in turn, an invalid one being EINVAL and a zero-length one skipped; the
+ * walk stops at the first error. The result is the sum of the lengths of the ranges done, or
+ * the error when none was.
+ */
+long mm_process_madvise(struct mm *mm, uint64_t vec, uint64_t vlen, int advice,
+			unsigned long flags)
+{
+	struct iovec_raw {
+		uint64_t base, len;
+	} *iov;
+	uint64_t done = 0;
+	long r = 0;
+
+	if (flags)
+		return -EINVAL;
+	if (vlen > MAX_IOV)
+		return -EINVAL;
+	if (!vlen)
+		return 0;
+	iov = xcalloc(vlen, sizeof(*iov));
+	if (mm_read(mm, vec, iov, vlen * sizeof(*iov)) < 0) {
+		free(iov);
+		return -EFAULT;
+	}
+	for (uint64_t i = 0; i < vlen; i++) {
+		if (iov[i].len > INT64_MAX) {
+			free(iov);
+			return -EINVAL; /* import_iovec() */
+		}
+	}
+	for (uint64_t i = 0; i < vlen && r >= 0; i++) {
+		r = mm_madvise(mm, iov[i].base, iov[i].len, advice);
+		if (r >= 0)
+			done += iov[i].len;
+	}
+	free(iov);
+	return done ? (long)done : r;
+}
+
 long mm_madvise(struct mm *mm, uint64_t start, uint64_t len_in, int advice)
 {
 	uint64_t len, end;

@@ -167,6 +167,11 @@ long mm_brk(struct mm *mm, uint64_t brk);
 long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr);
 long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* process_madvise(2) aimed at this address space itself (the caller knows its pidfd names
+ * the process): vec is the program's address of vlen struct iovec, read as the kernel reads
+ * them (mm_read). */
+long mm_process_madvise(struct mm *mm, uint64_t vec, uint64_t vlen, int advice,
+			unsigned long flags);
 /* mlock (flags 0) and mlock2 (MLOCK_ONFAULT) */
 long mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, unsigned flags);
 long mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);

@@ -14,8 +14,10 @@
  * plan is one batch), end with the model's result in rax, then the signals that arrived
  * meanwhile are queued again. shmat and shmdt run as they are and the model takes the range
  * they changed from /proc/PID/smaps at their syscall-exit (System V segments are SPECIAL).
- * Calls the model does not cover yet (remap_file_pages, map_shadow_stack,
- * prctl(PR_SET_VMA/PR_SET_MM), personality, arch_prctl, process_madvise) run as they are. A
+ * process_madvise aimed at the process itself is madvise, vector by vector (another process
+ * may only be given hints: those run as they are). Calls the model does not cover yet
+ * (remap_file_pages, map_shadow_stack, prctl(PR_SET_VMA/PR_SET_MM), personality,
+ * arch_prctl) run as they are. A
  * program that uses ptrace, or installs a seccomp filter that would block the trampoline, is
  * refused. Injected faults (--fault, --fault-op) get their --fault-log line once the call is
  * answered.
@@ -433,6 +435,8 @@ static long emulate(struct tr_as *as, long nr, const uint64_t *a)
 		return mm_mincore(mm, a[0], a[1], a[2]);
 	case SYS_mseal:
 		return mm_mseal(mm, a[0], a[1], a[2]);
+	case SYS_process_madvise:
+		return mm_process_madvise(mm, a[1], a[2], (int)a[3], a[4]);
 	}
 	return -ENOSYS;
 }
@@ -442,7 +446,7 @@ static bool emulated(long nr)
 	static const long nrs[] = {SYS_mmap,   SYS_munmap,  SYS_mprotect, SYS_pkey_mprotect,
 				   SYS_brk,    SYS_mremap,  SYS_madvise,  SYS_mlock,
 				   SYS_mlock2, SYS_munlock, SYS_mlockall, SYS_munlockall,
-				   SYS_msync,  SYS_mincore,  SYS_mseal};
+				   SYS_msync,  SYS_mincore,  SYS_mseal,    SYS_process_madvise};
 
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		if (nrs[i] == nr)
@@ -468,6 +472,28 @@ static void trace(struct tr_ctx *ctx, struct tr_task *t, struct tr_as *as, long 
 		(unsigned long)steps);
 }
 
+/* Whether the program's descriptor pidfd is a pidfd of the process of as itself (its fdinfo,
+ * through a copy taken with pidfd_getfd, names as's thread-group id). */
+static bool pidfd_is_self(struct tr_as *as, uint64_t pidfd)
+{
+	char path[64], *info, *pid;
+	int copy;
+	bool self = false;
+
+	if (pidfd > INT32_MAX)
+		return false;
+	copy = (int)syscall(SYS_pidfd_getfd, as->be.pidfd, (int)pidfd, 0);
+	if (copy < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", copy);
+	info = tr_proc_read(path);
+	pid = info ? strstr(info, "\nPid:") : NULL;
+	self = pid && strtol(pid + 5, NULL, 10) == as->tgid;
+	free(info);
+	close(copy);
+	return self;
+}
+
 static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 {
 	struct tr_as *as = t->data;
@@ -489,6 +515,11 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_shmdt:
 		t->exit_stop = as != NULL; /* the model follows at the syscall-exit */
 		return TR_RESUME;
+	case SYS_process_madvise:
+		/* Another process: only hints are allowed there, the kernel's to carry out. */
+		if (!as || !pidfd_is_self(as, a[0]))
+			return TR_RESUME;
+		break;
 	case SYS_ptrace:
 		tr_fail(ctx,
 			"%s uses ptrace (a debugger or tracer): it cannot run under starmm-run, "

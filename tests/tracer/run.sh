@@ -270,7 +270,7 @@ for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags
 	threads_split close_fds exec_thread signal_storm fork_wait kill_children fork_memory \
 	fork_middle fork_alias fork_dontfork fork_threads fork_bomb fork_exec grow_explicit \
 	grow_mprotect grow_signal grow_threads grow_mainstack stack_attr crash3 shm_attach \
-	guard_regions mseal_ops grow_in_place fd_limit; do
+	guard_regions mseal_ops grow_in_place fd_limit process_madvise; do
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
