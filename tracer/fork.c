@@ -81,6 +81,8 @@ static int fork_child_setup(struct tr_ctx *ctx, struct tr_as *parent, struct tr_
 	e = tr_ptrace_backend_init(&c->be, child->tid, &c->r, &c->tramp);
 	if (e)
 		return e;
+	c->be.give |= parent->be.give || child->no_openat;
+	c->tramp.give_only = c->be.give;
 	c->be.quiesce = tr_as_quiesce;
 	c->be.quiesce_arg = c;
 	c->cur = child;

@@ -35,7 +35,8 @@ _Static_assert(OFF_CMSG + CMSG_SPACE(sizeof(int)) <= TR_GIVE_SCRATCH, "scratch l
 
 bool tr_give_needed(long err)
 {
-	return err == -EACCES || err == -EPERM || err == -ENOENT;
+	/* out of descriptors or memory, or gone: the other way would fail alike */
+	return err < 0 && err != -EMFILE && err != -ENFILE && err != -ENOMEM && err != -ESRCH;
 }
 
 bool tr_proc_fd_usable(pid_t tid)

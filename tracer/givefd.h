@@ -35,7 +35,9 @@
 long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject);
 
 /* Whether an openat of /proc/<supervisor>/fd/N that failed with err means the tracee cannot
- * open it that way (then tr_give_fd can). */
+ * open it that way, so that tr_give_fd may: any error but a lack of descriptors or memory
+ * and the tracee's death (EACCES for another user, ENOENT without /proc, whatever a seccomp
+ * filter of the program answers). */
 bool tr_give_needed(long err);
 
 /* Whether the path /proc/<supervisor>/fd/N names the supervisor's descriptor for the tracee:

@@ -368,6 +368,7 @@ static int new_task_stop(struct tr_ctx *ctx, struct tr_task *parent, int event)
 						     : CLONE_VM | CLONE_THREAD;
 	parent->next_clone = 0;
 	child->parent_tid = parent->tid;
+	child->no_openat = parent->no_openat;
 	child->clone_flags = flags;
 	child->tgid = flags & CLONE_THREAD ? parent->tgid : child->tid;
 	child->flags |= TR_TASK_ANNOUNCED;

@@ -54,6 +54,9 @@ struct tr_task {
 	bool emulated;		      /* the hook emulated the trapped call (and traced it) */
 	bool exit_stop;		      /* the hook wants this call's syscall-exit (on_syscall_exit) */
 	int exit_code;		      /* PTRACE_EVENT_EXIT's message (a wait status) */
+	bool no_openat;		      /* a seccomp filter of the program denies it openat: the
+					 VMOs reach it by tr_give_fd only (tasks it creates
+					 inherit this, as they inherit the filter; exec keeps it) */
 	enum tr_world world;
 	int deferred_status; /* TR_TASK_DEFERRED: the wait status held back */
 	void *data;		      /* the model's per-task data */

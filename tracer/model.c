@@ -147,6 +147,7 @@ static int as_import(struct tr_ctx *ctx, struct tr_task *t, struct tr_as **out)
 	e = tr_ptrace_backend_init(&as->be, t->tid, &as->r, &as->tramp);
 	if (e)
 		goto fail;
+	as->be.give |= t->no_openat;
 	as->be.quiesce = tr_as_quiesce;
 	as->be.quiesce_arg = as;
 	cfg.be_ctx = &as->be;
@@ -243,8 +244,10 @@ void tr_fail_late(struct tr_ctx *ctx, struct tr_task *t, const char *when, int e
  * session is open. */
 static int setup(struct tr_ctx *ctx, struct tr_as *as)
 {
-	int e = tr_tramp_install(&as->tramp, &as->r, ctx->code_page);
+	int e;
 
+	as->tramp.give_only = as->be.give;
+	e = tr_tramp_install(&as->tramp, &as->r, ctx->code_page);
 	if (e)
 		return e;
 	as->have_tramp = true;
@@ -392,6 +395,12 @@ static int on_filter_call(struct tr_ctx *ctx, struct tr_task *t, long nr, const 
 
 	if (e < 0)
 		return e;
+	if (e == 2) { /* only openat denied: the VMOs go by tr_give_fd from now on */
+		t->no_openat = true;
+		if (t->data)
+			((struct tr_as *)t->data)->be.give = true;
+		return TR_RESUME;
+	}
 	if (e > 0)
 		tr_fail(ctx,
 			"%s installs a seccomp filter that would block starmm-run's own calls "

@@ -209,9 +209,11 @@ int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip,
 	    {SYS_mincore, "mincore"},
 	    {SYS_pkey_mprotect, "pkey_mprotect"},
 	};
+	/* What tr_give_fd runs instead of openat (tracer/givefd.h). */
+	static const int give_calls[] = {SYS_socketpair, SYS_recvmsg};
 	struct seccomp_data d = {.arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip};
 	uint32_t act, full;
-	int bad;
+	int bad, openat_denied = 0;
 
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		d.nr = calls[i].nr;
@@ -228,9 +230,18 @@ int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip,
 		else
 			snprintf(why, why_len, "its action for %s is %s", calls[i].name,
 				 action_name(act));
-		return 1;
+		if (calls[i].nr != SYS_openat)
+			return 1;
+		openat_denied = 1;
 	}
-	return 0;
+	for (size_t i = 0; openat_denied && i < sizeof(give_calls) / sizeof(give_calls[0]); i++) {
+		d.nr = give_calls[i];
+		full = tr_bpf_run(prog, len, &d, &bad) & SECCOMP_RET_ACTION_FULL;
+		if (full != SECCOMP_RET_ALLOW && full != SECCOMP_RET_LOG &&
+		    full != SECCOMP_RET_TRACE)
+			return 1; /* why: openat's action */
+	}
+	return openat_denied ? 2 : 0;
 }
 
 static int peek(pid_t tid, uint64_t addr, void *buf, size_t len)

@@ -28,7 +28,8 @@ uint32_t tr_bpf_run(const struct sock_filter *prog, size_t len, const struct sec
  * The trampoline's calls judged by prog, the filter a program is installing, with the
  * trampoline's instruction pointer ip and zero arguments (a filter that decides on argument
  * values is judged on those). 0 when every call is let through (ALLOW, LOG, or TRACE, which
- * comes to starmm-run itself); else 1 with a one-line explanation in why.
+ * comes to starmm-run itself); 2 when only openat is not, and what tr_give_fd runs instead
+ * (socketpair, recvmsg) is; else 1 with a one-line explanation in why.
  */
 int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip, char *why,
 			size_t why_len);
@@ -37,7 +38,8 @@ int tr_progfilter_judge(const struct sock_filter *prog, size_t len, uint64_t ip,
  * At the seccomp stop of tid's seccomp(2) or prctl(PR_SET_SECCOMP) call (nr and its first
  * three arguments): reads the program from the tracee and judges it. 0 (let the call run:
  * also when the call does not install a filter, or its arguments are bad, which the kernel
- * answers itself), 1 (refuse; why is set), or -errno.
+ * answers itself), 2 (let it run, descriptors then go by tr_give_fd), 1 (refuse; why is
+ * set), or -errno.
  */
 int tr_progfilter_check(pid_t tid, long nr, const uint64_t a[3], uint64_t ip, char *why,
 			size_t why_len);

@@ -4,12 +4,13 @@
  * tracee's whole address space is the model's, and an unmapped range is really unmapped.
  *
  * A VMO reaches the tracee by an injected openat("/proc/<supervisor>/fd/N"). When the tracee
- * may not open it (it dropped root for another user, or has no /proc: the openat fails with
- * EACCES, EPERM or ENOENT before anything was mapped), the backend switches to tr_give_fd for
- * good (givefd.h) and that step, and each later one that needs a descriptor, runs in a batch
- * of its own after the descriptor was handed over. When it fails with EMFILE (the program
- * used every descriptor RLIMIT_NOFILE allows), the step is run again with room made for the
- * plan's time (tr_fd_room).
+ * may not open it (it dropped root for another user, has no /proc, or a seccomp filter of its
+ * own refuses the openat: tr_give_needed, before anything was mapped), or its filter is known
+ * to deny openat (give set by the caller), the backend uses tr_give_fd for good (givefd.h):
+ * that step, and each later one that needs a descriptor, runs in a batch of its own after the
+ * descriptor was handed over. When it fails with EMFILE (the program used every descriptor
+ * RLIMIT_NOFILE allows), the step is run again with room made for the plan's time
+ * (tr_fd_room).
  *
  * Invariant: a descriptor the batch opens in the tracee, or was given, is closed before run()
  * returns, whatever failed (a follow-up batch when the failure came between its open and

@@ -196,7 +196,7 @@ static long data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t addr
 {
 	long fd = -ENOENT;
 
-	if (tr_proc_fd_usable(r->tid))
+	if (!t->give_only && tr_proc_fd_usable(r->tid))
 		fd = tr_remote_inject(r, SYS_openat,
 				      (uint64_t[6]){(uint64_t)AT_FDCWD, addr + TR_CODE_PATH_OFF,
 						    O_RDWR | O_CLOEXEC});

@@ -29,6 +29,7 @@
 #ifndef STARMM_TRACER_TRAMP_H
 #define STARMM_TRACER_TRAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -65,6 +66,8 @@ struct tr_tramp {
 	int memfd;	      /* the supervisor's descriptor of the data page's memfd */
 	struct tr_data *data; /* the supervisor's mapping of the data page */
 	size_t str_used;      /* bytes of data->str handed out since tr_tramp_str_reset */
+	bool give_only;	      /* set by the caller before install or fork: the memfd reaches
+				 the tracee by tr_give_fd, never by its path */
 };
 
 struct tr_remote;

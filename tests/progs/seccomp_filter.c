@@ -1,12 +1,15 @@
-/* seccomp_filter mmap|getppid: installs its own seccomp filter, a hand-written classic BPF
- * program that makes the named call fail with EPERM and allows everything else, then checks
- * that the call fails with EPERM while the memory calls it did not deny still work. Natively
- * it prints one line and exits 0. A supervisor that runs mmap inside the program for it cannot
- * honour a filter denying mmap and must refuse the program; a filter denying getppid must not
- * disturb it. */
+/* seccomp_filter mmap|getppid|openat: installs its own seccomp filter, a hand-written classic
+ * BPF program that makes the named call fail with EPERM (openat: kills the process) and allows
+ * everything else, then checks that the call fails with EPERM while the memory calls it did
+ * not deny still work (openat: a middle munmap and a fork whose child maps memory too).
+ * Natively it prints one line and exits 0. A supervisor that runs mmap inside the program for
+ * it cannot honour a filter denying mmap and must refuse the program; a filter denying getppid
+ * must not disturb it, nor one killing on openat, which the supervisor's own way of handing
+ * memory to the program would use. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -22,14 +25,16 @@ static char outbuf[BUFSIZ];
 
 int main(int argc, char **argv)
 {
-	int deny_mmap = argc > 1 && argv[1][0] == 'm';
+	int deny_mmap = argc > 1 && argv[1][0] == 'm', kill_openat = argc > 1 && argv[1][0] == 'o';
+	int denied = deny_mmap ? __NR_mmap : kill_openat ? __NR_openat : __NR_getppid;
 	struct sock_filter code[] = {
 		/* Other architectures (i386 calls through int 0x80) are not our business. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, deny_mmap ? __NR_mmap : __NR_getppid, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, kill_openat ? SECCOMP_RET_KILL_PROCESS
+						      : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
@@ -46,6 +51,27 @@ int main(int argc, char **argv)
 	if (deny_mmap) {
 		CHECK(p == MAP_FAILED, "mmap was not denied");
 		CHECK(errno == EPERM, "mmap failed with EPERM");
+	} else if (kill_openat) {
+		pid_t child;
+		char *q;
+
+		CHECK(p != MAP_FAILED, "mmap");
+		q = mmap(NULL, 8 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(q != MAP_FAILED, "mmap of 8 pages");
+		memset(q, 'k', 8 * page);
+		CHECK(munmap(q + 2 * page, 2 * page) == 0, "munmap of the middle");
+		CHECK(all_bytes(q, 2 * page, 'k') && all_bytes(q + 4 * page, 4 * page, 'k'));
+		fflush(stdout);
+		child = fork();
+		CHECK(child >= 0, "fork");
+		if (child == 0) {
+			char *c = mmap(NULL, page, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			CHECK(c != MAP_FAILED && all_bytes(q + 4 * page, 4 * page, 'k'));
+			_exit(0);
+		}
+		reap(child);
 	} else {
 		CHECK(p != MAP_FAILED && munmap(p, page) == 0, "mmap and munmap");
 		CHECK(syscall(SYS_getppid) == -1 && errno == EPERM, "getppid failed with EPERM");
@@ -55,6 +81,8 @@ int main(int argc, char **argv)
 	CHECK(brk0 != (void *)-1 && sbrk(page) == brk0, "sbrk grow");
 	brk0[page - 1] = 1;
 	CHECK(sbrk(-page) != (void *)-1, "sbrk shrink");
-	printf("seccomp_filter: %s EPERM\n", deny_mmap ? "mmap" : "getppid");
+	printf("seccomp_filter: %s\n", deny_mmap	  ? "mmap EPERM"
+					: kill_openat ? "openat would kill, memory still maps"
+						      : "getppid EPERM");
 	return 0;
 }

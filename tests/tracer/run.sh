@@ -274,6 +274,7 @@ for name in map_ops exit3 segv exec_true thread_mmap vfork_exec hello mmap_flags
 	prog_matrix "$name"
 done
 prog_matrix seccomp_filter getppid
+prog_matrix seccomp_filter openat
 # A program that drops root, or loses /proc, can no longer open /proc/<supervisor>/fd/N:
 # starmm-run hands it the descriptors by pidfd_getfd (tracer/givefd.c). It needs root to drop.
 if [ "$(id -u)" = 0 ]; then
