@@ -38,9 +38,9 @@ struct mapping *mapping_slice(const struct mapping *m, uint64_t start, uint64_t 
 void mapping_free(struct mapping *m);
 /* Whether a and b could be one mapping if adjacent (same backing, flags, protections). */
 bool mapping_compatible(const struct mapping *a, const struct mapping *b);
-/* Whether b begins where a ends and they differ only in guard markers (MF_GUARD): one
- * mapping, and one VMA to Linux, that the markers split. */
-bool mapping_guard_split(const struct mapping *a, const struct mapping *b);
+/* The end of the mapping m is part of: m and the mappings above it that differ from it only
+ * in guard markers (MF_GUARD): one mapping, and one VMA to Linux, that the markers split. */
+uint64_t mapping_vma_end(struct mm *mm, struct mapping *m);
 
 /*
  * The mutation primitive. Every change of the model goes through it: every mapping part in

@@ -484,9 +484,7 @@ long mm_mremap(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		return -EFAULT;
 	if (r.vma->flags & MF_SEALED)
 		return -EPERM; /* can_modify_vma() */
-	r.vma_end = r.vma->end;
-	for (struct mapping *m = r.vma, *n; (n = mm_next(mm, m)) && mapping_guard_split(m, n); m = n)
-		r.vma_end = n->end;
+	r.vma_end = mapping_vma_end(mm, r.vma);
 	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && r.old_len >= r.new_len) {
 		e = shrink(mm, &r);
 		return e < 0 ? syscall_errno(e, mremap_errnos) : e;

@@ -21,17 +21,6 @@ static uint64_t vmo_off_at(const struct mapping *m, uint64_t addr)
 	return m->off + (addr - m->start);
 }
 
-/* The end of the mapping m is part of: m and the mappings above it that only guard markers
- * split from it (one VMA to Linux, and one mapping to the design note). */
-static uint64_t whole_end(struct mm *mm, struct mapping *m)
-{
-	struct mapping *n;
-
-	while ((n = mm_next(mm, m)) && mapping_guard_split(m, n))
-		m = n;
-	return m->end;
-}
-
 /* The top part [e, top_end) of a mapping whose middle goes (m holds e; pieces that guard
  * markers split off follow it): a snapshot child mapped over it, piece by piece. */
 static long split_top(struct txn *t, struct mapping *m, uint64_t e, uint64_t top_end)
@@ -84,7 +73,7 @@ static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e
 		return 0;
 	}
 	/* The middle: the old VMO keeps the bottom part only. */
-	top_end = whole_end(t->mm, m);
+	top_end = mapping_vma_end(t->mm, m); /* guard pieces above go with the top part */
 	txn_after(t, AFTER_SHRINK, m->vmo, vmo_off_at(m, s), top_end - s, m->start);
 	return split_top(t, m, e, top_end);
 }

@@ -62,9 +62,13 @@ bool mapping_compatible(const struct mapping *a, const struct mapping *b)
 	return alike(a, b, 0);
 }
 
-bool mapping_guard_split(const struct mapping *a, const struct mapping *b)
+uint64_t mapping_vma_end(struct mm *mm, struct mapping *m)
 {
-	return a->end == b->start && alike(a, b, MF_GUARD);
+	struct mapping *n;
+
+	while ((n = mm_next(mm, m)) && n->start == m->end && alike(m, n, MF_GUARD))
+		m = n;
+	return m->end;
 }
 
 struct mapping *table_from(struct mm *mm, uint64_t addr)
