@@ -72,12 +72,13 @@ void tr_fd_room_end(pid_t tid, const struct rlimit *old)
 }
 
 /* One call in the tracee: its result (negative: -errno). */
-static long call(struct tr_remote *r, bool inject, long nr, uint64_t a0, uint64_t a1,
-		 uint64_t a2, uint64_t a3)
+static long call(struct tr_remote *r, bool inject, unsigned *ncalls, long nr, uint64_t a0,
+		 uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	struct tr_call c = {.nr = nr, .arg = {a0, a1, a2, a3}};
 	int got;
 
+	++*ncalls;
 	if (inject)
 		return tr_remote_inject(r, nr, c.arg);
 	got = tr_remote_batch(r, &c, 1);
@@ -148,17 +149,18 @@ static long received_fd(const char *in)
 	return fd;
 }
 
-long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject)
+long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject, unsigned *ncalls)
 {
 	char mem_path[64], buf[TR_GIVE_SCRATCH];
 	int sv[2], mem;
 	long res, got = -EIO;
 
+	*ncalls = 0;
 	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", r->tid);
 	mem = open(mem_path, O_RDWR | O_CLOEXEC);
 	if (mem < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	res = call(r, inject, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, scratch);
+	res = call(r, inject, ncalls, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, scratch);
 	if (res < 0)
 		goto out;
 	if (pread(mem, sv, sizeof(sv), (off_t)scratch) != sizeof(sv)) {
@@ -166,16 +168,16 @@ long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject)
 		goto out; /* the two descriptors cannot be named: the tracee keeps them */
 	}
 	res = send_fd(r->tid, sv[1], fd);
-	call(r, inject, SYS_close, (uint64_t)sv[1], 0, 0, 0);
+	call(r, inject, ncalls, SYS_close, (uint64_t)sv[1], 0, 0, 0);
 	if (res == 0) {
 		recv_header(scratch, buf);
 		if (pwrite(mem, buf, sizeof(buf), (off_t)scratch) != sizeof(buf))
 			res = -EIO;
 	}
 	if (res == 0)
-		res = call(r, inject, SYS_recvmsg, (uint64_t)sv[0], scratch + OFF_MSG,
+		res = call(r, inject, ncalls, SYS_recvmsg, (uint64_t)sv[0], scratch + OFF_MSG,
 			   MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0);
-	call(r, inject, SYS_close, (uint64_t)sv[0], 0, 0, 0);
+	call(r, inject, ncalls, SYS_close, (uint64_t)sv[0], 0, 0, 0);
 	if (res == 1)
 		got = pread(mem, buf, sizeof(buf), (off_t)scratch) == sizeof(buf) ? received_fd(buf)
 										 : -EIO;

@@ -29,10 +29,10 @@
  * Gives the tracee of the open session r a close-on-exec descriptor of the supervisor's fd.
  * scratch: TR_GIVE_SCRATCH writable bytes of the tracee (read and written through
  * /proc/<tid>/mem); inject: run the tracee's calls with tr_remote_inject (no trampoline yet,
- * or not this address space's) instead of as batches. The tracee's descriptor, or -errno
- * (-ESRCH: the tracee died).
+ * or not this address space's) instead of as batches; *ncalls: how many calls it ran in the
+ * tracee. The tracee's descriptor, or -errno (-ESRCH: the tracee died).
  */
-long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject);
+long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject, unsigned *ncalls);
 
 /* Whether an openat of /proc/<supervisor>/fd/N that failed with err means the tracee cannot
  * open it that way, so that tr_give_fd may: any error but a lack of descriptors or memory

@@ -70,6 +70,7 @@ void tr_as_put(struct tr_ctx *ctx, struct tr_as *as)
 		ctx->stats.starmm_failed = true;
 	ctx->stats.batches += as->be.batches;
 	ctx->stats.injected_calls += as->be.calls;
+	ctx->stats.fds_given += as->be.given;
 	mm_destroy(&as->mm);
 	if (as->have_tramp)
 		tr_tramp_release(&as->tramp);

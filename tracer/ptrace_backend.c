@@ -267,8 +267,13 @@ static size_t run_steps(struct tr_ptrace_backend *b, struct plan *p, struct rlim
 		given = -1;
 		if (b->give && needed_fd(&p->steps[i]) >= 0) {
 			/* the scratch area is the strings': this batch has none */
+			unsigned ncalls;
+
 			given = tr_give_fd(b->r, needed_fd(&p->steps[i]),
-					   b->t->addr + TR_PAGE + TR_STR_OFF, false);
+					   b->t->addr + TR_PAGE + TR_STR_OFF, false, &ncalls);
+			b->batches += ncalls; /* one call per batch */
+			b->calls += ncalls;
+			b->given += given >= 0;
 			if (make_room(b, given, old, roomy))
 				continue;
 			if (given < 0) {

@@ -49,6 +49,7 @@ struct tr_ptrace_backend {
 	void *quiesce_arg;
 	uint64_t batches; /* statistics */
 	uint64_t calls;	  /* injected calls that ran */
+	uint64_t given;	  /* descriptors handed over by tr_give_fd */
 };
 
 extern const struct mm_backend tr_ptrace_backend_ops;

@@ -68,11 +68,13 @@ static void print_json(const struct tr_stats *s, FILE *out, double wall, double 
 		"\"tasks\": %llu, \"injected_calls\": %llu, \"batches\": %llu, "
 		"\"vmos_created\": %llu, \"vmos_live_at_exit\": %llu, \"vmos_peak\": %llu, "
 		"\"bytes_copied\": %llu, \"faults_handled\": %llu, \"world_stops\": %llu, "
-		"\"faults_injected\": %llu, \"wall_seconds\": %.6f, \"supervisor_user_seconds\": %.6f, "
+		"\"faults_injected\": %llu, \"fds_given\": %llu, \"wall_seconds\": %.6f, "
+		"\"supervisor_user_seconds\": %.6f, "
 		"\"supervisor_sys_seconds\": %.6f, \"fault_points\": {",
 		U(stops), U(signal_stops), U(foreign_calls), U(tasks), U(injected_calls),
 		U(batches), U(vmos_created), U(vmos_live_at_exit), U(vmos_peak), U(bytes_copied),
-		U(faults_handled), U(world_stops), U(faults_injected), wall, user, sys);
+		U(faults_handled), U(world_stops), U(faults_injected), U(fds_given), wall, user,
+		sys);
 	/* Per fault point, the calls a --fault rule could have failed (made outside holds). */
 	for (size_t i = 0; i < fault_npoints; i++)
 		fprintf(out, "%s\"%s\": %llu", i ? ", " : "", fault_points[i].name,
@@ -108,6 +110,7 @@ static void print_table(const struct tr_stats *s, FILE *out, double wall, double
 	ROW("vmos peak", vmos_peak);
 	ROW("bytes copied", bytes_copied);
 	ROW("faults handled", faults_handled);
+	ROW("fds given", fds_given);
 	ROW("world stops", world_stops);
 	ROW("faults injected", faults_injected);
 #undef ROW

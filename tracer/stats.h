@@ -25,6 +25,7 @@ struct tr_stats {
 	uint64_t vmos_created, vmos_live_at_exit, vmos_peak;
 	uint64_t bytes_copied, faults_handled, world_stops;
 	uint64_t faults_injected; /* --fault firings */
+	uint64_t fds_given;	  /* VMO descriptors handed over by pidfd_getfd (tracer/givefd.h) */
 	bool starmm_failed;    /* the exit status is starmm-run's failure, not the program's */
 	int exit_status;       /* starmm-run's exit status */
 	struct timespec start; /* CLOCK_MONOTONIC at tr_stats_start() */

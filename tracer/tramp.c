@@ -172,17 +172,18 @@ static void data_release(struct tr_tramp *t)
 static long give_data_fd(struct tr_remote *r, const struct tr_tramp *t, uint64_t data,
 			 int *fixed)
 {
+	unsigned ncalls; /* bootstrap injections are not counted as batches */
 	long res, fd;
 
 	if (*fixed == MAP_FIXED)
-		return tr_give_fd(r, t->memfd, data + TR_STR_OFF, true);
+		return tr_give_fd(r, t->memfd, data + TR_STR_OFF, true, &ncalls);
 	res = tr_remote_inject(r, SYS_mmap,
 			       (uint64_t[6]){data, TR_PAGE, PROT_READ | PROT_WRITE,
 					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 					     (uint64_t)-1, 0});
 	if (res != (long)data)
 		return res < 0 && res >= -4095 ? res : -EEXIST;
-	fd = tr_give_fd(r, t->memfd, data, true);
+	fd = tr_give_fd(r, t->memfd, data, true, &ncalls);
 	if (fd < 0)
 		tr_remote_inject(r, SYS_munmap, (uint64_t[6]){data, TR_PAGE});
 	else

@@ -279,6 +279,10 @@ prog_matrix seccomp_filter openat
 # starmm-run hands it the descriptors by pidfd_getfd (tracer/givefd.c). It needs root to drop.
 if [ "$(id -u)" = 0 ]; then
 	prog_matrix drop_privs
+	given=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fds_given"])' \
+		"$T/verify.json" 2>&1)
+	[ "${given:-0}" -gt 0 ] 2>/dev/null
+	check $? "drop_privs: its VMOs were handed over by pidfd_getfd (fds_given $given)"
 else
 	echo "note: drop_privs not run (needs root to drop privileges)"
 fi
