@@ -369,6 +369,19 @@ status=$?
 check $? "crash report: SIGSEGV, the address's neighbourhood, crash_c < crash_b < crash_a" ||
 	cat "$T/crash.log"
 
+# The mismatch path, end to end: desync unmaps a page behind the supervisor's back (from the
+# trampoline's syscall instruction, which the filter lets through), then touches it.
+"$PROGS/desync" >"$T/out" 2>&1
+native=$?
+sup --stats=json -o "$T/desync.log" "$PROGS/desync" >"$T/out" 2>&1
+status=$?
+[ "$native" -eq 0 ] && [ "$status" -eq 125 ] &&
+	grep -q 'MISMATCH: pid [0-9]* faulted at 0x[0-9a-f]* where the kernel has no mapping (SEGV_MAPERR) but the model has one' "$T/desync.log" &&
+	grep -q '^  => .* anon    vmo=[0-9]* off=0x0 (address at +0x1000)' "$T/desync.log" &&
+	grep -q 'the model and the kernel differ' "$T/desync.log" &&
+	tail -1 "$T/desync.log" | grep -q '"starmm_failed": true'
+check $? "a mismatch (memory unmapped behind the model's back): reported with both views, 125" ||
+	head -20 "$T/desync.log"
 # 10. Refusals, each with its message and status 125.
 sup "$PROGS/seccomp_filter" mmap >"$T/out" 2>"$T/err"
 status=$?
