@@ -339,8 +339,9 @@ static long visit(struct walk *w, const struct mapping *m, uint64_t s, uint64_t 
 		if (fl & MF_GUARD)
 			return 0;
 		set_flags(w, m, s, e, advised_flags(w->advice, fl));
+		/* the markers zap private pages: zeros once removed */
 		if (private_vmo(m))
-			decommit(w, m, s, e); /* the markers zap private pages: zeros once removed */
+			decommit(w, m, s, e);
 		pass(w, s, e);
 		return 0;
 	case MADV_GUARD_REMOVE:

@@ -41,7 +41,8 @@ static uint64_t accepted_until(struct mm *mm, struct mapping *m, uint64_t start,
 			return tmp;
 		}
 		if (m->flags & MF_SEALED) {
-			*err = -EPERM; /* mprotect_fixup(): the mappings before it keep the change */
+			/* mprotect_fixup(): the mappings before it keep the change */
+			*err = -EPERM;
 			return tmp;
 		}
 		if (will_data && !was_data) {

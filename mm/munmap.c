@@ -80,7 +80,8 @@ static long remove_part(struct txn *t, struct mapping *m, uint64_t s, uint64_t e
 
 long unmap_prepare(struct txn *t, uint64_t start, uint64_t end)
 {
-	for (struct mapping *m = table_from(t->mm, start); m && m->start < end; m = mm_next(t->mm, m))
+	for (struct mapping *m = table_from(t->mm, start); m && m->start < end;
+	     m = mm_next(t->mm, m))
 		if (m->flags & MF_SEALED)
 			return -EPERM; /* can_modify_vma(), before anything is gathered */
 	for (struct mapping *m = table_from(t->mm, start); m && m->start < end;

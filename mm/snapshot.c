@@ -151,7 +151,8 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 			s.off = c->off;
 			s.prot = c->prot;
 			s.map_flags = mapping_map_flags(c);
-			s.guard = c->flags & MF_GUARD; /* the kernel copied them; remapping drops them */
+			/* the kernel copied the markers; remapping drops them */
+			s.guard = c->flags & MF_GUARD;
 			plan_push(plan, &s);
 		}
 		/* The mutation primitive cannot fail: no fault point may fire inside it. */

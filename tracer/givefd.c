@@ -97,8 +97,10 @@ static int send_fd(pid_t tid, int peer, int fd)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	int pidfd = (int)syscall(SYS_pidfd_open, tid, 0), s, e = 0;
 
@@ -160,7 +162,8 @@ long tr_give_fd(struct tr_remote *r, int fd, uint64_t scratch, bool inject, unsi
 	mem = open(mem_path, O_RDWR | O_CLOEXEC);
 	if (mem < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	res = call(r, inject, ncalls, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, scratch);
+	res = call(r, inject, ncalls, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+		   scratch);
 	if (res < 0)
 		goto out;
 	if (pread(mem, sv, sizeof(sv), (off_t)scratch) != sizeof(sv)) {

@@ -33,8 +33,9 @@ static uintptr_t trampoline_syscall(void)
 		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
 			continue;
 		if (strstr(line, "starmm-tramp") && prev_e == s) {
-			for (const unsigned char *p = (void *)prev_s; p + 1 < (unsigned char *)prev_e;
-			     p++)
+			const unsigned char *end = (const unsigned char *)prev_e;
+
+			for (const unsigned char *p = (void *)prev_s; p + 1 < end; p++)
 				if (p[0] == 0x0f && p[1] == 0x05) {
 					found = (uintptr_t)p;
 					break;

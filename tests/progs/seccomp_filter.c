@@ -27,14 +27,15 @@ int main(int argc, char **argv)
 {
 	int deny_mmap = argc > 1 && argv[1][0] == 'm', kill_openat = argc > 1 && argv[1][0] == 'o';
 	int denied = deny_mmap ? __NR_mmap : kill_openat ? __NR_openat : __NR_getppid;
+	unsigned denied_action = kill_openat ? SECCOMP_RET_KILL_PROCESS
+					     : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
 	struct sock_filter code[] = {
 		/* Other architectures (i386 calls through int 0x80) are not our business. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, kill_openat ? SECCOMP_RET_KILL_PROCESS
-						      : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, denied_action),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
 		char *q;
 
 		CHECK(p != MAP_FAILED, "mmap");
-		q = mmap(NULL, 8 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		q = mmap(NULL, 8 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
 		CHECK(q != MAP_FAILED, "mmap of 8 pages");
 		memset(q, 'k', 8 * page);
 		CHECK(munmap(q + 2 * page, 2 * page) == 0, "munmap of the middle");

@@ -150,8 +150,8 @@ START_TEST(test_sealed_mapping_refuses_removal_and_replacement)
 	TU_KERNEL_EQ(tu_sys(syscall(SYS_mremap, na, P, P, MREMAP_MAYMOVE | MREMAP_FIXED,
 				    na + 3 * P)),
 		     -EPERM);
-	ck_assert_int_eq(mm_mremap(&T.mm, a + 2 * P, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, a + 5 * P),
-			 -EPERM);
+	ck_assert_int_eq(
+	    mm_mremap(&T.mm, a + 2 * P, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, a + 5 * P), -EPERM);
 	TU_CHECK(&T.mm);
 	unchanged(dump, maps, a, a + 6 * P);
 	ck_assert(bytes_are(a, 6 * P, 's'));
