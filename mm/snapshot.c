@@ -11,10 +11,12 @@
  * The child's real address space is the kernel's copy of the parent's, where every VMO
  * mapping still shows the parent's memfd: the returned plan re-points the child's private
  * ANON and WIPEONFORK ranges at their new VMOs and unmaps its DONTFORK ranges. Guard markers
- * (MF_GUARD) are inherited as the kernel's fork copies them, except in WIPEONFORK memory; the
- * plan installs them again where it re-points a range.
+ * (MF_GUARD) are inherited as Linux's fork gives them, except in WIPEONFORK memory; the plan
+ * installs them again where it re-points a range, and (last, passed-through steps) where the
+ * kernel's fork may not have copied them.
  */
 #include <string.h>
+#include <sys/syscall.h>
 #include <uthash.h>
 
 #include "mm/internal.h"
@@ -122,6 +124,7 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 		.ext_data_pages = parent->ext_data_pages,
 	};
 	struct copy *copies = NULL;
+	struct plan guards = {0}; /* markers to install again, as the plan's last steps */
 	long e;
 
 	memset(plan, 0, sizeof(*plan));
@@ -154,12 +157,24 @@ long mm_snapshot(struct mm *parent, struct mm *child, const struct mm_backend *b
 			/* the kernel copied the markers; remapping drops them */
 			s.guard = c->flags & MF_GUARD;
 			plan_push(plan, &s);
+		} else if (c->flags & MF_GUARD) {
+			/* Linux before 6.18 (no VM_MAYBE_GUARD) copies no page tables of a
+			 * shared file mapping, markers included: install them (again). */
+			struct plan_step g = {.op = PLAN_SYSCALL, .addr = c->start,
+					      .len = c->end - c->start, .nr = SYS_madvise,
+					      .args = {c->start, c->end - c->start,
+						       MADV_GUARD_INSTALL}};
+
+			plan_push(&guards, &g);
 		}
 		/* The mutation primitive cannot fail: no fault point may fire inside it. */
 		fault_hold();
 		table_set(child, c->start, c->end, &c, 1);
 		fault_release();
 	}
+	for (size_t i = 0; i < guards.n && !e; i++)
+		plan_push(plan, &guards.steps[i]);
+	free(guards.steps);
 	drop_copies(&copies); /* the child's mappings hold their own references */
 	if (e) {
 		mm_destroy(child);
