@@ -74,6 +74,8 @@ enum plan_op {
 	PLAN_GROW,     /* [addr, addr + len) added to the mapping that ends at addr, in place,
 			  its file offsets continued: mremap(addr - 4096, 4096, 4096 + len, 0);
 			  the range must be free (the self backend frees its placeholder).
+			  prot and map_flags: the mapping's (MAP_LOCKED: the kernel populates
+			  the new pages, as it does for a locked mapping that grows)
 			  One kernel mapping where a separate map would make a new one for good
 			  (each map opens the VMO's file anew, and mappings of different open
 			  files never merge: vm.max_map_count would run out) */

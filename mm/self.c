@@ -118,9 +118,19 @@ static long run_step(struct self_backend *sb, const struct plan_step *s)
 		munmap((void *)s->addr, s->len);
 		r = sys_result((long)mremap((void *)(s->addr - MM_PAGE_SIZE), MM_PAGE_SIZE,
 					    MM_PAGE_SIZE + s->len, 0));
-		if (r < 0)
+		if (r < 0) {
 			mmap((void *)s->addr, s->len, PROT_NONE, hole_flags, sb->hole_fd, 0);
-		return r < 0 ? r : 0;
+			return r;
+		}
+		/* mremap populates what a locked mapping gains (the self backend does not
+		 * lock): for write where a write fault would copy (private, writable) */
+		if (s->map_flags & MAP_LOCKED) {
+			if ((s->prot & PROT_WRITE) && !(s->map_flags & MAP_SHARED))
+				populate_write(s->addr, s->len);
+			else
+				madvise((void *)s->addr, s->len, MADV_POPULATE_READ);
+		}
+		return 0;
 	case PLAN_MOVE:
 		if (s->new_addr < sb->lo || s->new_len > sb->hi - s->new_addr)
 			return -EFAULT;

@@ -211,9 +211,13 @@ void txn_map_mapping(struct txn *t, const struct mapping *m, uint64_t start, uin
 
 void txn_map_above(struct txn *t, const struct mapping *below, const struct mapping *ext)
 {
-	if (below && below->end == ext->start && mapping_compatible(below, ext))
-		step(t, PLAN_GROW, ext->start, ext->end - ext->start);
-	else
+	if (below && below->end == ext->start && mapping_compatible(below, ext)) {
+		struct plan_step *s = step(t, PLAN_GROW, ext->start, ext->end - ext->start);
+
+		s->prot = ext->prot;
+		s->map_flags = step_map_flags(ext) |
+			       (ext->flags & MF_SHARED ? MAP_SHARED : MAP_PRIVATE);
+	} else
 		txn_map_mapping(t, ext, ext->start, ext->end, 0);
 }
 
