@@ -98,6 +98,13 @@ static const struct trapped table[] = {
     {"execveat", -1, ALL, "dxxxx", "replaces the address space (by descriptor)"},
     {"ptrace", -1, ALL, "dxxx", "a program that traces cannot be traced by starmm-run"},
     {"seccomp", -1, ALL, "dxx", "a new filter could deny the trampoline's calls"},
+    {"mount", -1, ALL, "xxxxx", "may put another /proc under the program (VMO hand-over)"},
+    {"umount2", -1, ALL, "xd", "may take /proc away from the program (VMO hand-over)"},
+    {"move_mount", 429, ALL, "dxdxx", "may put another /proc under the program"},
+    {"chroot", -1, ALL, "x", "changes which /proc the program sees"},
+    {"pivot_root", -1, ALL, "xx", "changes which /proc the program sees"},
+    {"unshare", -1, ALL, "x", "a new mount namespace may come with its own /proc"},
+    {"setns", -1, ALL, "dx", "another mount namespace may have another /proc"},
 };
 
 #define TABLE_LEN ((int)(sizeof(table) / sizeof(table[0])))

@@ -44,7 +44,7 @@ bool tr_give_needed(long err);
  * the /proc it sees (through its root and mount namespace) is the supervisor's procfs. In a
  * procfs of another pid namespace the same path could name another process's descriptor:
  * then descriptors must go by tr_give_fd. Asked when an address space is set up (exec,
- * fork); a program that mounts another /proc later is not noticed. */
+ * fork) and after every call that may change what a program sees (mount, unshare...). */
 bool tr_proc_fd_usable(pid_t tid);
 
 /*

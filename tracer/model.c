@@ -39,6 +39,7 @@
 
 #include "fault/inject.h"
 #include "mm/mm.h"
+#include "tracer/givefd.h"
 #include "tracer/model.h"
 #include "tracer/space.h"
 #include "tracer/proc.h"
@@ -51,6 +52,9 @@
 
 #ifndef SYS_mseal
 #define SYS_mseal 462 /* Linux 6.10 */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429 /* Linux 5.2 */
 #endif
 
 /* Where the slot goes: far below where exec puts anything (PIE binaries near 0x5555..., the
@@ -351,10 +355,34 @@ static void shm_resync(struct tr_ctx *ctx, struct tr_as *as, struct tr_task *t, 
 
 /* The syscall-exit of a call whose seccomp stop asked for it: a fork's clone that returned
  * without a fork event (it failed, or will be restarted), a System V attach or detach. */
+/* Whether nr may change which /proc a program sees (its filter table entries say so). */
+static bool changes_proc(long nr)
+{
+	return nr == SYS_mount || nr == SYS_umount2 || nr == SYS_move_mount || nr == SYS_chroot ||
+	       nr == SYS_pivot_root || nr == SYS_unshare || nr == SYS_setns;
+}
+
+/* After a mount or namespace change: every address space whose program no longer sees the
+ * supervisor's /proc gets its VMOs by tr_give_fd from now on (tracer/givefd.h). A mount is
+ * seen by every process of the mount namespace, so all are asked. */
+static void recheck_proc(struct tr_ctx *ctx)
+{
+	struct tr_task *t, *tmp;
+
+	HASH_ITER(hh, ctx->tasks, t, tmp) {
+		struct tr_as *as = t->data;
+
+		if (as && !as->be.give && !tr_proc_fd_usable(t->tid))
+			as->be.give = true;
+	}
+}
+
 static int on_syscall_exit(struct tr_ctx *ctx, struct tr_task *t, long rval)
 {
 	struct tr_as *as = t->data;
 
+	if (changes_proc((long)t->regs.orig_rax) && rval == 0)
+		recheck_proc(ctx);
 	if (as && as->forker == t)
 		tr_fork_drop(ctx, as);
 	else if (as && (t->regs.orig_rax == SYS_shmat || t->regs.orig_rax == SYS_shmdt) &&
@@ -524,6 +552,15 @@ static int on_syscall(struct tr_ctx *ctx, struct tr_task *t)
 	case SYS_shmat:
 	case SYS_shmdt:
 		t->exit_stop = as != NULL; /* the model follows at the syscall-exit */
+		return TR_RESUME;
+	case SYS_mount:
+	case SYS_umount2:
+	case SYS_move_mount:
+	case SYS_chroot:
+	case SYS_pivot_root:
+	case SYS_unshare:
+	case SYS_setns:
+		t->exit_stop = true; /* which /proc the programs see is asked again then */
 		return TR_RESUME;
 	case SYS_process_madvise:
 		/* Another process: only hints are allowed there, the kernel's to carry out. */

@@ -283,6 +283,8 @@ if [ "$(id -u)" = 0 ]; then
 		"$T/verify.json" 2>&1)
 	[ "${given:-0}" -gt 0 ] 2>/dev/null
 	check $? "drop_privs: its VMOs were handed over by pidfd_getfd (fds_given $given)"
+	# A /proc of another pid namespace, and a decoy with the supervisor's pid number there.
+	prog_matrix proc_ns
 else
 	echo "note: drop_privs not run (needs root to drop privileges)"
 fi
